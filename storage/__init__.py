@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy models, repositories returning domain objects, Alembic migrations."""
