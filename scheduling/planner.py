@@ -1,0 +1,94 @@
+"""A patient's whole reminder plan from their facts, and how to bring the outbox in line with it.
+
+`desired_reminders` is what the plan wants; `reconcile` compares it with the rows the outbox
+already holds, so a replan never re-sends a reminder that already went out and never drops
+one that is still due. Both are pure: the caller passes `now`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from scheduling.model import (
+    Course,
+    PatientStatus,
+    PlannedReminder,
+    Reminder,
+    ReminderKind,
+    ReminderSettings,
+    ReminderStatus,
+    require_utc,
+)
+from scheduling.regimen import next_dose
+from scheduling.timeline import check_in_reminders, dose_reminders, reaction_follow_up
+
+# Kinds the plan owns; broadcasts live in the same outbox but are never replanned.
+PLANNED_KINDS = frozenset(kind for kind in ReminderKind if kind is not ReminderKind.BROADCAST)
+
+
+@dataclass(frozen=True, slots=True)
+class PlanFacts:
+    """The facts that decide a patient's reminders."""
+
+    status: PatientStatus
+    course: Course | None  # None while onboarding has not given a date yet
+    settings: ReminderSettings
+    snoozed_until: datetime | None = None
+    check_in_open: bool = False  # the last dose's check-in has not been answered
+    reaction_reported_at: datetime | None = None  # a reaction still to follow up
+
+
+def desired_reminders(facts: PlanFacts) -> list[PlannedReminder]:
+    """Every reminder the plan wants for this patient, in due order."""
+    if facts.status is not PatientStatus.ACTIVE or facts.course is None:
+        return []
+    course = facts.course
+    wanted = dose_reminders(next_dose(course), facts.settings, snoozed_until=facts.snoozed_until)
+    last = course.injected[-1] if course.injected else None
+    if last is not None and facts.check_in_open:
+        wanted.extend(check_in_reminders(last, facts.settings))
+    if last is not None and facts.reaction_reported_at is not None:
+        wanted.append(reaction_follow_up(last.number, facts.reaction_reported_at, facts.settings))
+    return sorted(wanted, key=lambda reminder: reminder.due_at)
+
+
+@dataclass(frozen=True, slots=True)
+class Reconciliation:
+    """What to change in the outbox: rows to add, pending rows no longer wanted."""
+
+    to_add: list[PlannedReminder] = field(default_factory=list)
+    to_remove: list[int] = field(default_factory=list)
+
+
+def _key(reminder: Reminder) -> tuple[ReminderKind, int | None, datetime]:
+    return (reminder.kind, reminder.dose_number, reminder.due_at)
+
+
+def reconcile(
+    desired: Iterable[PlannedReminder], existing: Sequence[Reminder], *, now: datetime
+) -> Reconciliation:
+    """Bring the outbox in line with the plan without repeating or losing a message.
+
+    - a wanted reminder already in the outbox (pending, in flight or done) is left alone;
+    - a pending row the plan no longer wants is removed (rows in flight are not touched);
+    - a new wanted reminder is added unless it has already gone stale: one that fell due in
+      the past but is still meaningful (a missed dose reminder) goes out at once.
+    """
+    now = require_utc(now, "now")
+    planned_rows = [row for row in existing if row.kind in PLANNED_KINDS]
+    known = {_key(row) for row in planned_rows}
+    wanted = list(desired)
+    wanted_keys = {reminder.key for reminder in wanted}
+    to_remove = [
+        row.id
+        for row in planned_rows
+        if row.status is ReminderStatus.PENDING and _key(row) not in wanted_keys
+    ]
+    to_add = [
+        reminder
+        for reminder in wanted
+        if reminder.key not in known and (reminder.expires_at is None or reminder.expires_at > now)
+    ]
+    return Reconciliation(to_add=to_add, to_remove=to_remove)
