@@ -81,6 +81,12 @@ class ReminderStatus(enum.StrEnum):
     FAILED = "failed"
 
 
+class CheckInStatus(enum.StrEnum):
+    PENDING = "pending"
+    ANSWERED = "answered"
+    UNANSWERED = "unanswered"  # the nudge went unanswered too
+
+
 class DoseSource(enum.StrEnum):
     """How an injection came to be recorded."""
 
@@ -243,6 +249,7 @@ class CheckIn:
     answers: tuple[str, ...] = ()
     severity: str | None = None
     urgent: bool = False
+    status: CheckInStatus = CheckInStatus.PENDING
 
 
 @dataclass(frozen=True, slots=True)
