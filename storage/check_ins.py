@@ -1,0 +1,118 @@
+"""Check-ins: how the patient felt after a dose, as they answered it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scheduling.model import CheckIn, CheckInStatus, require_utc
+from storage.models import CheckInRow
+
+SEVERITIES = ("mild", "moderate", "severe")
+
+
+def to_check_in(row: CheckInRow) -> CheckIn:
+    return CheckIn(
+        id=row.id,
+        patient_id=row.patient_id,
+        dose_number=row.dose_number,
+        asked_at=row.asked_at,
+        answered_at=row.answered_at,
+        answers=tuple(row.answers),
+        severity=row.severity,
+        urgent=row.urgent,
+        status=CheckInStatus(row.status),
+    )
+
+
+class CheckInRepository:
+    """Check-ins, inside the caller's transaction."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def create(
+        self, patient_id: int, *, dose_number: int | None, asked_at: datetime
+    ) -> CheckIn:
+        """A check-in asked at `asked_at`, waiting for the patient's answer."""
+        row = CheckInRow(
+            patient_id=patient_id,
+            dose_number=dose_number,
+            asked_at=require_utc(asked_at, "asked_at"),
+            status=CheckInStatus.PENDING.value,
+            answers=[],
+            urgent=False,
+        )
+        self._session.add(row)
+        await self._session.flush()
+        return to_check_in(row)
+
+    async def get(self, check_in_id: int) -> CheckIn | None:
+        row = await self._session.get(CheckInRow, check_in_id)
+        return None if row is None else to_check_in(row)
+
+    async def answer(
+        self,
+        check_in_id: int,
+        *,
+        answers: Sequence[str],
+        answered_at: datetime,
+        severity: str | None = None,
+        urgent: bool = False,
+    ) -> CheckIn | None:
+        """Store the answers (a later answer replaces an earlier one). None: no such check-in."""
+        if severity is not None and severity not in SEVERITIES:
+            raise ValueError(f"severity must be one of {SEVERITIES}, got {severity!r}")
+        row = await self._session.get(CheckInRow, check_in_id)
+        if row is None:
+            return None
+        row.answers = list(answers)
+        row.answered_at = require_utc(answered_at, "answered_at")
+        row.severity = severity
+        row.urgent = urgent
+        row.status = CheckInStatus.ANSWERED.value
+        await self._session.flush()
+        return to_check_in(row)
+
+    async def mark_unanswered(self, check_in_id: int) -> bool:
+        """Close a check-in nobody answered. False if it was answered or closed already."""
+        result = await self._session.execute(
+            update(CheckInRow)
+            .where(
+                CheckInRow.id == check_in_id,
+                CheckInRow.status == CheckInStatus.PENDING.value,
+            )
+            .values(status=CheckInStatus.UNANSWERED.value)
+            .execution_options(synchronize_session="fetch")
+        )
+        return cast(CursorResult[Any], result).rowcount == 1
+
+    async def status(self, check_in_id: int) -> CheckInStatus | None:
+        row = await self._session.get(CheckInRow, check_in_id)
+        return None if row is None else CheckInStatus(row.status)
+
+    async def latest_pending(self, patient_id: int) -> CheckIn | None:
+        """The most recent check-in still waiting for an answer."""
+        row = await self._session.scalar(
+            select(CheckInRow)
+            .where(
+                CheckInRow.patient_id == patient_id,
+                CheckInRow.status == CheckInStatus.PENDING.value,
+            )
+            .order_by(CheckInRow.asked_at.desc(), CheckInRow.id.desc())
+            .limit(1)
+        )
+        return None if row is None else to_check_in(row)
+
+    async def list_for_patient(self, patient_id: int) -> list[CheckIn]:
+        """A patient's check-ins, oldest first."""
+        rows = await self._session.scalars(
+            select(CheckInRow)
+            .where(CheckInRow.patient_id == patient_id)
+            .order_by(CheckInRow.asked_at, CheckInRow.id)
+        )
+        return [to_check_in(row) for row in rows]

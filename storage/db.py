@@ -1,0 +1,185 @@
+"""Engines, sessions and schema migrations, built from a database URL on demand.
+
+SQLite (the default, one process) and PostgreSQL through asyncpg. Nothing happens at import
+time: the composition root calls `Database.connect(url)` and `upgrade_database(url)`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import NullPool
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+MIGRATION_LOCK_KEY = 0x6B65_7369_6D70  # "kesimp": any constant the application owns
+
+# Applied to every new SQLite connection. WAL lets the dispatcher read while a handler writes;
+# SQLite ships with foreign keys off, and ON DELETE CASCADE is part of the schema's contract.
+SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA busy_timeout=5000",
+    "PRAGMA synchronous=NORMAL",
+)
+
+
+def default_sqlite_url(data_dir: str | os.PathLike[str]) -> str:
+    """The URL of the SQLite file used when `DATABASE_URL` is not set."""
+    return f"sqlite+aiosqlite:///{Path(data_dir) / 'kesimpta.db'}"
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def _sqlite_file(url: str) -> Path | None:
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def _on_sqlite_connect(pragmas: tuple[str, ...]) -> Callable[[Any, Any], None]:
+    def set_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            for pragma in pragmas:
+                cursor.execute(pragma)
+        finally:
+            cursor.close()
+
+    return set_pragmas
+
+
+def create_engine(url: str, *, echo: bool = False, **options: Any) -> AsyncEngine:
+    """An `AsyncEngine` for `url`; for SQLite, the file's folder exists and the pragmas are set."""
+    return _create_engine(url, SQLITE_PRAGMAS, echo=echo, **options)
+
+
+def _create_engine(
+    url: str, sqlite_pragmas: tuple[str, ...], *, echo: bool = False, **options: Any
+) -> AsyncEngine:
+    if not is_sqlite(url):
+        return create_async_engine(url, echo=echo, pool_pre_ping=True, **options)
+    sqlite_file = _sqlite_file(url)
+    if sqlite_file is not None:
+        sqlite_file.parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(url, echo=echo, **options)
+    event.listen(engine.sync_engine, "connect", _on_sqlite_connect(sqlite_pragmas))
+    return engine
+
+
+def is_unique_violation(error: IntegrityError) -> bool:
+    """Whether `error` is a duplicate key (not, say, a foreign key), on SQLite and PostgreSQL."""
+    # SQLite: "UNIQUE constraint failed: ..."; PostgreSQL: "duplicate key value violates unique
+    # constraint ...". Foreign-key failures mention neither.
+    message = str(error.orig).lower()
+    return "unique constraint" in message and "foreign key" not in message
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions whose objects stay readable after commit (no lazy reloads under asyncio)."""
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Database:
+    """An engine and its session factory. Use `async with db.sessions.begin() as s:`."""
+
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+
+    @classmethod
+    def connect(cls, url: str, *, echo: bool = False) -> Database:
+        engine = create_engine(url, echo=echo)
+        return cls(engine=engine, sessions=session_factory(engine))
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+# --- migrations ----------------------------------------------------------------------------
+
+
+def alembic_config() -> Config:
+    """Alembic's configuration, built in code so it works from an installed package."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("path_separator", "os")
+    return config
+
+
+def head_revision() -> str | None:
+    """The newest migration this code knows."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def migration_engine(url: str) -> AsyncEngine:
+    """An engine for running migrations: no pool and, on SQLite, foreign keys off."""
+    # Batch migrations on SQLite copy and drop tables: with foreign keys on, dropping a
+    # parent table would cascade-delete its children. Foreign keys stay off while migrating.
+    pragmas = tuple(p for p in SQLITE_PRAGMAS if "foreign_keys" not in p)
+    return _create_engine(url, (*pragmas, "PRAGMA foreign_keys=OFF"), poolclass=NullPool)
+
+
+async def _run_alembic(url: str, operation: Callable[[Config], None]) -> None:
+    engine = migration_engine(url)
+
+    def run(connection: Connection) -> None:
+        if connection.dialect.name == "postgresql":
+            # Several bot processes may start at once: one migrates, the others wait for its
+            # commit and then find nothing to do. Released when the transaction ends.
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
+            )
+        config = alembic_config()
+        # env.py runs on this connection instead of opening its own event loop.
+        config.attributes["connection"] = connection
+        operation(config)
+
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(run)
+    finally:
+        await engine.dispose()
+
+
+async def upgrade_database(url: str, revision: str = "head") -> None:
+    """Bring the schema up to `revision` (the newest by default)."""
+    await _run_alembic(url, lambda config: command.upgrade(config, revision))
+
+
+async def downgrade_database(url: str, revision: str) -> None:
+    """Take the schema back to `revision` ("base": no tables). For tests and recoveries."""
+    await _run_alembic(url, lambda config: command.downgrade(config, revision))
+
+
+async def current_revision(url: str) -> str | None:
+    """The revision the database is at (None: never migrated), for diagnostics."""
+    engine = migration_engine(url)
+
+    def read(connection: Connection) -> str | None:
+        return MigrationContext.configure(connection).get_current_revision()
+
+    try:
+        async with engine.connect() as connection:
+            return await connection.run_sync(read)
+    finally:
+        await engine.dispose()

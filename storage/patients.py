@@ -1,0 +1,256 @@
+"""Patients: who they are, their settings, their status, and erasing everything about them."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scheduling.model import (
+    InjectionSite,
+    MaintenanceMode,
+    Patient,
+    PatientStatus,
+    QuietHours,
+    ReminderSettings,
+    require_utc,
+)
+from storage.db import is_unique_violation
+from storage.models import (
+    CheckInRow,
+    ConversationStateRow,
+    DoseRow,
+    PatientRow,
+    ReminderRow,
+)
+
+
+class PatientAlreadyExists(Exception):
+    """A Telegram user can be only one patient."""
+
+
+class PatientNotFound(LookupError):
+    pass
+
+
+class Unset(enum.Enum):
+    UNSET = enum.auto()
+
+
+UNSET = Unset.UNSET
+"""Default of `PatientRepository.update` arguments: leave the field as it is."""
+
+
+# --- conversions: the only place that knows how a patient is laid out in columns ------------
+
+
+def delay_to_minutes(delay: timedelta) -> int:
+    minutes, remainder = divmod(delay, timedelta(minutes=1))
+    if remainder or minutes < 0:
+        raise ValueError(f"check-in delay must be a whole, non-negative number of minutes: {delay}")
+    return int(minutes)
+
+
+def _write_settings(row: PatientRow, settings: ReminderSettings) -> None:
+    row.time_zone = settings.time_zone
+    row.reminder_time = settings.reminder_time
+    row.quiet_start = settings.quiet_hours.start
+    row.quiet_end = settings.quiet_hours.end
+    row.heads_up_enabled = settings.heads_up
+    row.prep_enabled = settings.prep
+    row.check_in_delay_minutes = delay_to_minutes(settings.check_in_delay)
+
+
+def _read_settings(row: PatientRow) -> ReminderSettings:
+    return ReminderSettings(
+        time_zone=row.time_zone,
+        reminder_time=row.reminder_time,
+        quiet_hours=QuietHours(start=row.quiet_start, end=row.quiet_end),
+        heads_up=row.heads_up_enabled,
+        prep=row.prep_enabled,
+        check_in_delay=timedelta(minutes=row.check_in_delay_minutes),
+    )
+
+
+def _sites_to_json(sites: frozenset[InjectionSite]) -> list[str]:
+    return sorted(InjectionSite(site).value for site in sites)
+
+
+def to_patient(row: PatientRow) -> Patient:
+    return Patient(
+        id=row.id,
+        telegram_user_id=row.telegram_user_id,
+        chat_id=row.chat_id,
+        status=PatientStatus(row.status),
+        settings=_read_settings(row),
+        mode=MaintenanceMode(row.maintenance_mode),
+        first_dose_date=row.first_dose_date,
+        caregiver_injects=row.caregiver_injects,
+        excluded_sites=frozenset(InjectionSite(site) for site in row.excluded_sites),
+        language=row.language,
+        consented_at=row.consented_at,
+        snoozed_until=row.snoozed_until,
+        created_at=row.created_at,
+    )
+
+
+def _optional_utc(instant: datetime | None, name: str) -> datetime | None:
+    return None if instant is None else require_utc(instant, name)
+
+
+# --- the repository -----------------------------------------------------------------------
+
+
+class PatientRepository:
+    """Patients, read and written inside the caller's transaction."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def create(
+        self,
+        telegram_user_id: int,
+        chat_id: int,
+        *,
+        settings: ReminderSettings | None = None,
+        mode: MaintenanceMode = MaintenanceMode.MONTHLY,
+        language: str = "en",
+    ) -> Patient:
+        """A new patient in onboarding. Raises `PatientAlreadyExists` for a known user."""
+        if await self._row_by_telegram_id(telegram_user_id) is not None:
+            raise PatientAlreadyExists(telegram_user_id)
+        row = PatientRow(
+            telegram_user_id=telegram_user_id,
+            chat_id=chat_id,
+            status=PatientStatus.ONBOARDING.value,
+            maintenance_mode=MaintenanceMode(mode).value,
+            first_dose_date=None,
+            caregiver_injects=False,
+            excluded_sites=[],
+            language=language,
+        )
+        _write_settings(row, settings or ReminderSettings())
+        self._session.add(row)
+        try:
+            await self._session.flush()
+        except IntegrityError as error:  # created concurrently by another transaction
+            if is_unique_violation(error):
+                raise PatientAlreadyExists(telegram_user_id) from error
+            raise
+        return to_patient(row)
+
+    async def get(self, patient_id: int) -> Patient | None:
+        row = await self._session.get(PatientRow, patient_id)
+        return None if row is None else to_patient(row)
+
+    async def get_by_telegram_id(self, telegram_user_id: int) -> Patient | None:
+        row = await self._row_by_telegram_id(telegram_user_id)
+        return None if row is None else to_patient(row)
+
+    async def update(
+        self,
+        patient_id: int,
+        *,
+        chat_id: int | Unset = UNSET,
+        settings: ReminderSettings | Unset = UNSET,
+        mode: MaintenanceMode | Unset = UNSET,
+        first_dose_date: date | Unset | None = UNSET,
+        caregiver_injects: bool | Unset = UNSET,
+        excluded_sites: frozenset[InjectionSite] | Unset = UNSET,
+        language: str | Unset = UNSET,
+        consented_at: datetime | Unset | None = UNSET,
+        snoozed_until: datetime | Unset | None = UNSET,
+    ) -> Patient:
+        """Change the given fields, leave the others. Raises `PatientNotFound`."""
+        row = await self._row(patient_id)
+        if not isinstance(chat_id, Unset):
+            row.chat_id = chat_id
+        if not isinstance(settings, Unset):
+            _write_settings(row, settings)
+        if not isinstance(mode, Unset):
+            row.maintenance_mode = MaintenanceMode(mode).value
+        if not isinstance(first_dose_date, Unset):
+            row.first_dose_date = first_dose_date
+        if not isinstance(caregiver_injects, Unset):
+            row.caregiver_injects = caregiver_injects
+        if not isinstance(excluded_sites, Unset):
+            row.excluded_sites = _sites_to_json(excluded_sites)
+        if not isinstance(language, Unset):
+            row.language = language
+        if not isinstance(consented_at, Unset):
+            row.consented_at = _optional_utc(consented_at, "consented_at")
+        if not isinstance(snoozed_until, Unset):
+            row.snoozed_until = _optional_utc(snoozed_until, "snoozed_until")
+        await self._session.flush()
+        return to_patient(row)
+
+    async def set_status(self, patient_id: int, status: PatientStatus, *, now: datetime) -> Patient:
+        """Move a patient to `status`; `unreachable_since` records when they became unreachable."""
+        row = await self._row(patient_id)
+        status = PatientStatus(status)
+        if status is PatientStatus.UNREACHABLE:
+            if row.status != status.value or row.unreachable_since is None:
+                row.unreachable_since = require_utc(now, "now")
+        else:
+            row.unreachable_since = None
+        row.status = status.value
+        await self._session.flush()
+        return to_patient(row)
+
+    async def unreachable_since(self, patient_id: int) -> datetime | None:
+        row = await self._row(patient_id)
+        return row.unreachable_since
+
+    async def ids_by_status(self, status: PatientStatus) -> list[int]:
+        result = await self._session.scalars(
+            select(PatientRow.id)
+            .where(PatientRow.status == PatientStatus(status).value)
+            .order_by(PatientRow.id)
+        )
+        return list(result)
+
+    async def count_by_status(self) -> dict[PatientStatus, int]:
+        """Every status, including those with no patient (0)."""
+        counts = dict.fromkeys(PatientStatus, 0)
+        result = await self._session.execute(
+            select(PatientRow.status, func.count()).group_by(PatientRow.status)
+        )
+        for status, count in result:
+            counts[PatientStatus(status)] = count
+        return counts
+
+    async def erase(self, patient_id: int) -> bool:
+        """Delete the patient and every row about them. False if there was no such patient.
+
+        Explicit deletes rather than trusting ON DELETE CASCADE alone, so erasure does not
+        depend on SQLite's foreign-key pragma; `tests/storage` checks every table.
+        """
+        row = await self._session.get(PatientRow, patient_id)
+        if row is None:
+            return False
+        telegram_user_id = row.telegram_user_id
+        for table in (ReminderRow, CheckInRow, DoseRow):
+            await self._session.execute(delete(table).where(table.patient_id == patient_id))
+        await self._session.execute(
+            delete(ConversationStateRow).where(
+                ConversationStateRow.telegram_user_id == telegram_user_id
+            )
+        )
+        await self._session.delete(row)
+        await self._session.flush()
+        return True
+
+    async def _row(self, patient_id: int) -> PatientRow:
+        row = await self._session.get(PatientRow, patient_id)
+        if row is None:
+            raise PatientNotFound(patient_id)
+        return row
+
+    async def _row_by_telegram_id(self, telegram_user_id: int) -> PatientRow | None:
+        result = await self._session.scalars(
+            select(PatientRow).where(PatientRow.telegram_user_id == telegram_user_id)
+        )
+        return result.one_or_none()

@@ -1,0 +1,251 @@
+"""Recording facts and replanning, in one transaction: the only way reminders are rewritten.
+
+Every function here takes a session inside the caller's transaction (`async with
+sessions.begin() as session:`), changes a fact, and brings the patient's pending reminders in
+line with the plan before returning, so a fact and its reminders never disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scheduling.model import (
+    CheckIn,
+    CheckInStatus,
+    Course,
+    DoseRecord,
+    DoseSource,
+    InjectionSite,
+    MaintenanceMode,
+    Patient,
+    PatientStatus,
+    PlannedDose,
+    ReminderSettings,
+    require_utc,
+)
+from scheduling.planner import PlanFacts, Reconciliation, desired_reminders, reconcile
+from scheduling.regimen import mid_treatment_course, next_dose
+from storage.check_ins import CheckInRepository
+from storage.doses import DoseAlreadyRecorded, DoseRepository
+from storage.patients import UNSET, PatientNotFound, PatientRepository, Unset
+from storage.reminders import ReminderRepository
+
+
+class DoseNotOpen(ValueError):
+    """The dose a button or command names is not the one due now (stale or forged)."""
+
+
+class DoseOutOfOrder(ValueError):
+    """An injection date before the last recorded one, or in the future."""
+
+
+def course_of(patient: Patient, doses: Sequence[DoseRecord]) -> Course | None:
+    """The regimen's view of a patient, or None while there is no date to plan from."""
+    if not doses and patient.first_dose_date is None:
+        return None
+    return Course(
+        mode=patient.mode,
+        first_dose_date=patient.first_dose_date,
+        injected=tuple(dose.as_injected() for dose in doses),
+    )
+
+
+def _check_in_open(doses: Sequence[DoseRecord], check_ins: Sequence[CheckIn]) -> bool:
+    """Whether the latest dose still waits for its reaction check-in to be answered."""
+    if not doses:
+        return False
+    last = doses[-1].number
+    return not any(
+        check_in.dose_number == last and check_in.status is not CheckInStatus.PENDING
+        for check_in in check_ins
+    )
+
+
+async def _require_patient(session: AsyncSession, patient_id: int) -> Patient:
+    patient = await PatientRepository(session).get(patient_id)
+    if patient is None:
+        raise PatientNotFound(patient_id)
+    return patient
+
+
+async def replan(session: AsyncSession, patient_id: int, *, now: datetime) -> Reconciliation:
+    """Rewrite the patient's pending reminders from their facts; returns what changed."""
+    patient = await _require_patient(session, patient_id)
+    doses = await DoseRepository(session).list_for_patient(patient_id)
+    check_ins = await CheckInRepository(session).list_for_patient(patient_id)
+    reminders = ReminderRepository(session)
+    facts = PlanFacts(
+        status=patient.status,
+        course=course_of(patient, doses),
+        settings=patient.settings,
+        snoozed_until=patient.snoozed_until,
+        check_in_open=_check_in_open(doses, check_ins),
+    )
+    if patient.status is PatientStatus.UNREACHABLE:
+        return Reconciliation()  # held as they are until the patient comes back
+    changes = reconcile(
+        desired_reminders(facts), await reminders.list_for_patient(patient_id), now=now
+    )
+    await reminders.delete_pending_ids(patient_id, changes.to_remove)
+    await reminders.add_planned(patient_id, changes.to_add)
+    return changes
+
+
+async def open_dose(session: AsyncSession, patient_id: int) -> PlannedDose | None:
+    """The dose due next (not injected yet), or None while there is no date to plan from."""
+    patient = await _require_patient(session, patient_id)
+    course = course_of(patient, await DoseRepository(session).list_for_patient(patient_id))
+    return None if course is None else next_dose(course)
+
+
+async def start_planned_course(
+    session: AsyncSession, patient_id: int, *, first_dose_date: date, now: datetime
+) -> Patient:
+    """A new patient: the first injection is planned for `first_dose_date` (Week 0)."""
+    patients = PatientRepository(session)
+    await patients.update(patient_id, first_dose_date=first_dose_date)
+    patient = await patients.set_status(patient_id, PatientStatus.ACTIVE, now=now)
+    await replan(session, patient_id, now=now)
+    return patient
+
+
+async def start_mid_treatment(
+    session: AsyncSession,
+    patient_id: int,
+    *,
+    last_dose_on: date,
+    last_dose_number: int,
+    now: datetime,
+) -> Patient:
+    """A patient already on Kesimpta: "my last dose was dose N on D"."""
+    patient = await _require_patient(session, patient_id)
+    if last_dose_on > now.astimezone(ZoneInfo(patient.settings.time_zone)).date():
+        raise DoseOutOfOrder("the last dose cannot be in the future")
+    mid_treatment_course(last_dose_on, last_dose_number, patient.mode)  # validates the number
+    await DoseRepository(session).add(
+        patient_id,
+        number=last_dose_number,
+        injected_on=last_dose_on,
+        source=DoseSource.ONBOARDING,
+    )
+    patient = await PatientRepository(session).set_status(patient_id, PatientStatus.ACTIVE, now=now)
+    await replan(session, patient_id, now=now)
+    return patient
+
+
+@dataclass(frozen=True, slots=True)
+class DoseRecorded:
+    """The outcome of recording an injection."""
+
+    dose: DoseRecord
+    created: bool  # False: this dose had already been recorded (a second press)
+    next_dose: PlannedDose
+
+
+async def record_dose(
+    session: AsyncSession,
+    patient_id: int,
+    *,
+    injected_at: datetime,
+    now: datetime,
+    number: int | None = None,
+    injected_on: date | None = None,
+    site: InjectionSite | None = None,
+    lot_number: str | None = None,
+    source: DoseSource = DoseSource.REMINDER,
+) -> DoseRecorded:
+    """Record that the open dose was injected, then replan everything after it.
+
+    `number` is the dose a button was for: pressing it again records nothing new. Without
+    it, the open dose is meant (/log). `injected_on` defaults to the local date of
+    `injected_at` in the patient's time zone.
+    """
+    injected_at = require_utc(injected_at, "injected_at")
+    patient = await _require_patient(session, patient_id)
+    dose_repository = DoseRepository(session)
+    doses = await dose_repository.list_for_patient(patient_id)
+    course = course_of(patient, doses)
+    if course is None:
+        raise DoseNotOpen("no treatment start recorded yet")
+    due = next_dose(course)
+    if number is not None and number != due.number:
+        existing = await dose_repository.get_by_number(patient_id, number)
+        if existing is None:
+            raise DoseNotOpen(f"dose {number} is not the one due (dose {due.number} is)")
+        return DoseRecorded(existing, created=False, next_dose=due)
+    zone = ZoneInfo(patient.settings.time_zone)
+    day = injected_on or injected_at.astimezone(zone).date()
+    if injected_at > now or day > now.astimezone(zone).date():
+        raise DoseOutOfOrder("an injection cannot be recorded in the future")
+    if doses and day < doses[-1].injected_on:
+        raise DoseOutOfOrder("an injection cannot be dated before the previous one")
+    try:
+        dose = await dose_repository.add(
+            patient_id,
+            number=due.number,
+            injected_on=day,
+            injected_at=injected_at,
+            site=site,
+            planned_on=due.due_on,
+            lot_number=lot_number,
+            source=source,
+        )
+    except DoseAlreadyRecorded:
+        # Two presses raced: the other one recorded it.
+        raced = await dose_repository.get_by_number(patient_id, due.number)
+        assert raced is not None
+        return DoseRecorded(raced, created=False, next_dose=due)
+    await PatientRepository(session).update(patient_id, snoozed_until=None)
+    await replan(session, patient_id, now=now)
+    after = next_dose(
+        Course(course.mode, course.first_dose_date, (*course.injected, dose.as_injected()))
+    )
+    return DoseRecorded(dose, created=True, next_dose=after)
+
+
+async def change_settings(
+    session: AsyncSession,
+    patient_id: int,
+    *,
+    now: datetime,
+    settings: ReminderSettings | Unset = UNSET,
+    mode: MaintenanceMode | Unset = UNSET,
+    caregiver_injects: bool | Unset = UNSET,
+    excluded_sites: frozenset[InjectionSite] | Unset = UNSET,
+) -> Patient:
+    """Change the patient's choices and replan their reminders."""
+    patient = await PatientRepository(session).update(
+        patient_id,
+        settings=settings,
+        mode=mode,
+        caregiver_injects=caregiver_injects,
+        excluded_sites=excluded_sites,
+    )
+    await replan(session, patient_id, now=now)
+    return patient
+
+
+async def snooze(
+    session: AsyncSession, patient_id: int, *, until: datetime, now: datetime
+) -> Patient:
+    """Hold the open dose's nags until `until`, then remind again."""
+    until = require_utc(until, "until")
+    if until <= now:
+        raise ValueError("a snooze ends in the future")
+    patient = await PatientRepository(session).update(patient_id, snoozed_until=until)
+    await replan(session, patient_id, now=now)
+    return patient
+
+
+async def set_status(
+    session: AsyncSession, patient_id: int, status: PatientStatus, *, now: datetime
+) -> Patient:
+    """Pause, resume, or mark a patient (un)reachable, and replan accordingly."""
+    patient = await PatientRepository(session).set_status(patient_id, status, now=now)
+    await replan(session, patient_id, now=now)
+    return patient

@@ -1,0 +1,167 @@
+"""The reminder outbox: rows written by the planner, sent by the dispatcher.
+
+The dispatcher's claim and lease queries live with the dispatcher's store; this module writes
+the plan, lists it and records outcomes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, Result, delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scheduling.model import (
+    DELIVERY_PRIORITY,
+    PlannedReminder,
+    Reminder,
+    ReminderKind,
+    ReminderStatus,
+    require_utc,
+)
+from storage.models import LAST_ERROR_LENGTH, ReminderRow
+
+# Outcomes can be recorded only for rows that have not reached an outcome yet.
+_OPEN = (ReminderStatus.PENDING.value, ReminderStatus.CLAIMED.value)
+
+
+def to_reminder(row: ReminderRow) -> Reminder:
+    return Reminder(
+        id=row.id,
+        patient_id=row.patient_id,
+        kind=ReminderKind(row.kind),
+        dose_number=row.dose_number,
+        due_at=row.due_at,
+        status=ReminderStatus(row.status),
+        expires_at=row.expires_at,
+        attempts=row.attempts,
+        lease_until=row.lease_until,
+        telegram_message_id=row.telegram_message_id,
+        broadcast_id=row.broadcast_id,
+    )
+
+
+def short_error(error: str) -> str:
+    """Fit an error description in `last_error`. Callers pass a reason, never message text."""
+    error = " ".join(error.split())
+    if len(error) <= LAST_ERROR_LENGTH:
+        return error
+    return error[: LAST_ERROR_LENGTH - 1] + "…"
+
+
+class ReminderRepository:
+    """Reminder rows, inside the caller's transaction."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add_planned(
+        self, patient_id: int, planned: Iterable[PlannedReminder]
+    ) -> list[Reminder]:
+        """Store the plan's reminders as pending rows, prioritised by kind."""
+        rows = [
+            ReminderRow(
+                patient_id=patient_id,
+                kind=reminder.kind.value,
+                dose_number=reminder.dose_number,
+                due_at=reminder.due_at,
+                expires_at=reminder.expires_at,
+                status=ReminderStatus.PENDING.value,
+                priority=DELIVERY_PRIORITY[reminder.kind],
+                attempts=0,
+            )
+            for reminder in planned
+        ]
+        self._session.add_all(rows)
+        await self._session.flush()
+        return [to_reminder(row) for row in rows]
+
+    async def get(self, reminder_id: int) -> Reminder | None:
+        row = await self._session.get(ReminderRow, reminder_id)
+        return None if row is None else to_reminder(row)
+
+    async def list_for_patient(
+        self, patient_id: int, status: ReminderStatus | None = None
+    ) -> list[Reminder]:
+        """A patient's reminders by due time, optionally only those in `status`."""
+        query = select(ReminderRow).where(ReminderRow.patient_id == patient_id)
+        if status is not None:
+            query = query.where(ReminderRow.status == ReminderStatus(status).value)
+        rows = await self._session.scalars(query.order_by(ReminderRow.due_at, ReminderRow.id))
+        return [to_reminder(row) for row in rows]
+
+    async def delete_pending(self, patient_id: int) -> int:
+        """Drop the patient's unsent plan before writing a new one. Returns how many went.
+
+        Claimed rows stay: a dispatcher may be sending them right now.
+        """
+        result = await self._session.execute(
+            delete(ReminderRow)
+            .where(
+                ReminderRow.patient_id == patient_id,
+                ReminderRow.status == ReminderStatus.PENDING.value,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return _rowcount(result)
+
+    async def delete_pending_ids(self, patient_id: int, reminder_ids: Collection[int]) -> int:
+        """Drop some of the patient's pending rows (a replan no longer wants them)."""
+        if not reminder_ids:
+            return 0
+        result = await self._session.execute(
+            delete(ReminderRow)
+            .where(
+                ReminderRow.patient_id == patient_id,
+                ReminderRow.status == ReminderStatus.PENDING.value,
+                ReminderRow.id.in_(list(reminder_ids)),
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return _rowcount(result)
+
+    async def mark_sent(
+        self, reminder_id: int, *, sent_at: datetime, telegram_message_id: int | None = None
+    ) -> bool:
+        """Record a delivery. False if the row was already sent, cancelled or failed."""
+        return await self._finish(
+            reminder_id,
+            ReminderStatus.SENT,
+            sent_at=require_utc(sent_at, "sent_at"),
+            telegram_message_id=telegram_message_id,
+        )
+
+    async def mark_cancelled(self, reminder_id: int) -> bool:
+        """Give up on a reminder (confirmed dose, stale prep). False if it already finished."""
+        return await self._finish(reminder_id, ReminderStatus.CANCELLED)
+
+    async def mark_failed(self, reminder_id: int, *, error: str) -> bool:
+        """Record that delivery failed for good. False if the row already finished."""
+        return await self._finish(reminder_id, ReminderStatus.FAILED, last_error=short_error(error))
+
+    async def count_by_status(self) -> dict[ReminderStatus, int]:
+        """Every status, including those with no row (0)."""
+        counts = dict.fromkeys(ReminderStatus, 0)
+        result = await self._session.execute(
+            select(ReminderRow.status, func.count()).group_by(ReminderRow.status)
+        )
+        for status, count in result:
+            counts[ReminderStatus(status)] = count
+        return counts
+
+    async def _finish(self, reminder_id: int, status: ReminderStatus, **values: object) -> bool:
+        # A conditional UPDATE, so two dispatchers cannot both record an outcome.
+        result = await self._session.execute(
+            update(ReminderRow)
+            .where(ReminderRow.id == reminder_id, ReminderRow.status.in_(_OPEN))
+            .values(status=status.value, lease_until=None, **values)
+            .execution_options(synchronize_session="fetch")
+        )
+        return _rowcount(result) == 1
+
+
+def _rowcount(result: Result[Any]) -> int:
+    # DML statements return a CursorResult, which knows how many rows matched.
+    return cast(CursorResult[Any], result).rowcount

@@ -1,0 +1,79 @@
+"""Engines and sessions: SQLite's pragmas, its data folder, and the foreign keys both enforce."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import date
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from scheduling.model import Patient
+from storage.db import Database, create_engine, default_sqlite_url, upgrade_database
+from storage.doses import DoseRepository
+from storage.models import DoseRow
+
+PRAGMAS_IN_FORCE = {
+    "journal_mode": "wal",
+    "foreign_keys": 1,
+    "busy_timeout": 5000,
+    "synchronous": 1,  # NORMAL
+}
+
+
+def test_the_default_url_is_a_sqlite_file_in_the_data_folder(tmp_path: Path) -> None:
+    url = default_sqlite_url(tmp_path / "data")
+    assert url == f"sqlite+aiosqlite:///{tmp_path / 'data' / 'kesimpta.db'}"
+
+
+async def test_a_missing_data_folder_is_created(tmp_path: Path) -> None:
+    """A first start on a fresh machine needs no `mkdir`."""
+    url = default_sqlite_url(tmp_path / "not" / "there" / "yet")
+    await upgrade_database(url)
+    database = Database.connect(url)
+    try:
+        async with database.sessions() as session:
+            assert (await session.execute(sa.text("SELECT 1"))).scalar_one() == 1
+    finally:
+        await database.dispose()
+    assert (tmp_path / "not" / "there" / "yet" / "kesimpta.db").is_file()
+
+
+async def test_sqlite_pragmas_are_in_force_on_every_connection(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'pragmas.db'}")
+    try:
+        # Two connections at once: the second is a new one, not the first one reused.
+        async with engine.connect() as first, engine.connect() as second:
+            for connection in (first, second):
+                for pragma, expected in PRAGMAS_IN_FORCE.items():
+                    value = (await connection.exec_driver_sql(f"PRAGMA {pragma}")).scalar_one()
+                    assert value == expected, pragma
+    finally:
+        await engine.dispose()
+
+
+async def test_a_dose_for_an_unknown_patient_is_refused(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Foreign keys are enforced (SQLite needs its pragma for that)."""
+    with pytest.raises(IntegrityError):
+        async with sessions.begin() as session:
+            await DoseRepository(session).add(424242, number=1, injected_on=date(2025, 1, 1))
+
+
+async def test_deleting_a_patient_row_cascades_to_their_doses(
+    engine: AsyncEngine,
+    sessions: async_sessionmaker[AsyncSession],
+    make_patient: Callable[[int], Awaitable[Patient]],
+) -> None:
+    """ON DELETE CASCADE holds even for a delete that bypasses the repositories."""
+    patient = await make_patient(1001)
+    async with sessions.begin() as session:
+        await DoseRepository(session).add(patient.id, number=1, injected_on=date(2025, 1, 1))
+    async with engine.begin() as connection:
+        await connection.execute(sa.text("DELETE FROM patients WHERE id = :id"), {"id": patient.id})
+    async with sessions() as session:
+        assert (await session.scalar(sa.select(sa.func.count()).select_from(DoseRow))) == 0
