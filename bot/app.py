@@ -1,0 +1,75 @@
+"""Building the python-telegram-bot `Application`: the only place handlers are added."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, TypeAlias
+
+from telegram import BotCommand, Update
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    ContextTypes,
+)
+
+from bot.config import Settings
+from bot.handlers import errors, privacy, start
+from bot.services import BotData, Context, Services
+from scheduling.ports import Clock
+from storage.db import Database, upgrade_database
+
+log = logging.getLogger(__name__)
+
+PATIENT_COMMANDS = [
+    BotCommand("start", "set up, or see your next dose"),
+    BotCommand("help", "what I can do"),
+]
+
+# The builder's inferred generics are looser than ours; what handlers rely on is Context.
+BotApplication: TypeAlias = Application[Any, Context, Any, Any, BotData, Any]
+
+
+def build_application(settings: Settings, *, clock: Clock) -> BotApplication:
+    """The bot, wired: settings in, handlers and services on; nothing runs until started."""
+
+    async def post_init(application: BotApplication) -> None:
+        url = settings.effective_database_url
+        await upgrade_database(url)
+        application.bot_data.services = Services(
+            settings=settings,
+            database=Database.connect(url),
+            clock=clock,
+            started_at=clock(),
+        )
+        await application.bot.set_my_commands(PATIENT_COMMANDS)
+        log.info("bot ready as @%s", application.bot.username)
+
+    async def post_shutdown(application: BotApplication) -> None:
+        services = application.bot_data._services
+        if services is not None:
+            await services.database.dispose()
+
+    application = (
+        ApplicationBuilder()
+        .token(settings.token)
+        .base_url(settings.telegram_api_base_url)
+        .base_file_url(settings.effective_file_url)
+        .context_types(ContextTypes(bot_data=BotData))
+        # max_retries=0: a 429 comes back as RetryAfter, and the dispatcher reschedules.
+        .rate_limiter(AIORateLimiter(max_retries=0))
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+        .build()
+    )
+    # Order matters: the group guard (group -1) stops every update from a group first.
+    for handler in privacy.build_handlers():
+        application.add_handler(handler, group=-1)
+    for handler in start.build_handlers():
+        application.add_handler(handler)
+    application.add_error_handler(errors.report_error)
+    return application
+
+
+def allowed_updates() -> list[str]:
+    return [Update.MESSAGE, Update.CALLBACK_QUERY, Update.EDITED_MESSAGE]

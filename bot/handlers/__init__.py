@@ -1,0 +1,1 @@
+"""Telegram update handlers, one feature per module; each exposes `build_handlers()`."""
