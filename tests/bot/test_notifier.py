@@ -103,7 +103,7 @@ async def test_dose_reminder_names_dose_site_and_buttons(
         "Snooze",
         "Not today",
     ]
-    assert [data for row in message.button_rows for _, data in row][0] == f"dose:done:{reminder.id}"
+    assert message.button_rows[0][0][1] == f"dose:done:{reminder.id}"
 
 
 async def test_overdue_follow_up_quotes_the_missed_dose_rule(
