@@ -76,6 +76,7 @@ DELIVERY_PRIORITY: dict[ReminderKind, int] = {
 class ReminderStatus(enum.StrEnum):
     PENDING = "pending"
     CLAIMED = "claimed"
+    HELD = "held"  # the patient blocked the bot: kept, not sent, until they come back
     SENT = "sent"
     CANCELLED = "cancelled"
     FAILED = "failed"

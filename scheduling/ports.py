@@ -1,13 +1,14 @@
 """The ports the dispatcher talks to the world through (implemented in storage/ and bot/).
 
 The dispatcher knows nothing of SQL or Telegram: a `ReminderStore` hands it due reminders
-under a lease and records outcomes; a `Notifier` delivers one reminder and reports how it
-went by returning a message id or raising one of the `Delivery*` exceptions below.
+under a lease and records outcomes in groups; a `Notifier` delivers one reminder and reports
+how it went by returning a message id or raising one of the `Delivery*` exceptions below.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -20,12 +21,15 @@ class Clock(Protocol):
     def __call__(self) -> datetime: ...
 
 
+# --- what a delivery can end in ------------------------------------------------------------
+
+
 class DeliveryError(Exception):
     """A reminder could not be delivered; the subclass says what to do about it."""
 
 
 class RetryLater(DeliveryError):
-    """Telegram asked us to slow down (429): try again after `after`, not counted as a fault."""
+    """Telegram asked us to slow down (429): try again after `after`; not a fault."""
 
     def __init__(self, after: timedelta) -> None:
         super().__init__(f"retry after {after.total_seconds():g} s")
@@ -44,6 +48,10 @@ class PermanentFailure(DeliveryError):
     """Telegram refused this message for good (a 400 other than chat not found)."""
 
 
+class ReminderObsolete(DeliveryError):
+    """The facts moved on (its dose was recorded meanwhile): cancel it, do not send it."""
+
+
 class Notifier(Protocol):
     """Delivers one reminder; returns the Telegram message id of what was sent."""
 
@@ -56,32 +64,69 @@ class Alerter(Protocol):
     async def alert(self, text: str) -> None: ...
 
 
+# --- outcomes the dispatcher records -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    reminder_id: int
+    message_id: int
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Rescheduled:
+    """Back to pending, due again at `due_at` (429, or a transient failure with back-off)."""
+
+    reminder_id: int
+    due_at: datetime
+    attempts: int
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    reminder_id: int
+    error: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Cancelled:
+    """Not sent because it went stale (its `expires_at` passed)."""
+
+    reminder_id: int
+    reason: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Unreachable:
+    """The patient blocked the bot: they become unreachable and all their rows are held."""
+
+    reminder_id: int
+    patient_id: int
+    at: datetime
+
+
+Outcome = Sent | Rescheduled | Failed | Cancelled | Unreachable
+
+
 class ReminderStore(Protocol):
     """The outbox as the dispatcher sees it."""
 
     async def claim_due(
         self, *, now: datetime, limit: int, lease: timedelta, worker: str
     ) -> Sequence[Reminder]:
-        """Claim up to `limit` due reminders (pending, or claimed with an expired lease) of
-        reachable patients, most urgent first, leased to `worker` until `now + lease`."""
+        """Claim up to `limit` due reminders (pending and due, or claimed with an expired
+        lease), most urgent priority first, then oldest first, leased to `worker` until
+        `now + lease`. No row is handed to two workers at once."""
         ...
 
-    async def mark_sent(self, reminder_id: int, *, message_id: int, now: datetime) -> None: ...
-
-    async def reschedule(
-        self, reminder_id: int, *, due_at: datetime, attempts: int, error: str | None
-    ) -> None:
-        """Put a claimed reminder back to pending, due again at `due_at`."""
-        ...
-
-    async def mark_failed(self, reminder_id: int, *, error: str, now: datetime) -> None: ...
-
-    async def mark_cancelled(self, reminder_id: int, *, reason: str, now: datetime) -> None: ...
-
-    async def mark_unreachable(self, patient_id: int, *, now: datetime) -> None:
-        """The patient blocked the bot: stop their reminders (held, not lost)."""
+    async def record(self, outcomes: Sequence[Outcome]) -> None:
+        """Record a group of outcomes in one transaction."""
         ...
 
     async def next_due_at(self) -> datetime | None:
-        """When the earliest pending reminder of a reachable patient falls due."""
+        """When the earliest pending reminder falls due (None: nothing pending)."""
         ...
