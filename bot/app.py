@@ -13,11 +13,16 @@ from telegram.ext import (
     ContextTypes,
 )
 
+from bot.alerts import AdminAlerter
 from bot.config import Settings
+from bot.dispatch_job import schedule_dispatching
 from bot.handlers import errors, privacy, start
+from bot.notifier import TelegramNotifier
 from bot.services import BotData, Context, Services
+from scheduling.dispatcher import Dispatcher
 from scheduling.ports import Clock
 from storage.db import Database, upgrade_database
+from storage.outbox import SqlReminderStore
 
 log = logging.getLogger(__name__)
 
@@ -30,19 +35,36 @@ PATIENT_COMMANDS = [
 BotApplication: TypeAlias = Application[Any, Context, Any, Any, BotData, Any]
 
 
-def build_application(settings: Settings, *, clock: Clock) -> BotApplication:
-    """The bot, wired: settings in, handlers and services on; nothing runs until started."""
+def build_application(
+    settings: Settings, *, clock: Clock, dispatch_ticks: bool = True
+) -> BotApplication:
+    """The bot, wired: settings in, handlers and services on; nothing runs until started.
+
+    `dispatch_ticks=False` leaves the dispatcher to the caller (tests and the console run
+    passes themselves after moving their clock).
+    """
 
     async def post_init(application: BotApplication) -> None:
         url = settings.effective_database_url
         await upgrade_database(url)
+        database = Database.connect(url)
+        alerter = AdminAlerter(application.bot, settings.admin_ids, clock)
+        dispatcher = Dispatcher(
+            SqlReminderStore(database.sessions),
+            TelegramNotifier(application.bot, database.sessions, clock),
+            clock,
+            alerter=alerter,
+        )
         application.bot_data.services = Services(
             settings=settings,
-            database=Database.connect(url),
+            database=database,
             clock=clock,
             started_at=clock(),
+            dispatcher=dispatcher,
         )
         await application.bot.set_my_commands(PATIENT_COMMANDS)
+        if dispatch_ticks:
+            schedule_dispatching(application.job_queue, settings.dispatch_interval_seconds)
         log.info("bot ready as @%s", application.bot.username)
 
     async def post_shutdown(application: BotApplication) -> None:

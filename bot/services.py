@@ -9,6 +9,7 @@ from typing import Any, TypeAlias
 from telegram.ext import CallbackContext, ExtBot
 
 from bot.config import Settings
+from scheduling.dispatcher import Dispatcher
 from scheduling.ports import Clock
 from storage.db import Database
 
@@ -19,6 +20,7 @@ class Services:
     database: Database
     clock: Clock
     started_at: datetime
+    dispatcher: Dispatcher
 
 
 class BotData:

@@ -14,6 +14,7 @@ from bot.app import BotApplication, allowed_updates, build_application
 from bot.config import Settings, load_settings
 from bot.devtools.fake_bot_api import FakeBotApi
 from bot.services import Services
+from scheduling.dispatcher import DispatchReport
 from scheduling.ports import Clock
 
 POLL_TIMEOUT_SECONDS = 1  # short long-polls so stopping is quick
@@ -29,6 +30,10 @@ class RunningBot:
     def services(self) -> Services:
         return self.application.bot_data.services
 
+    async def dispatch(self) -> DispatchReport:
+        """One dispatcher pass at the clock's current time."""
+        return await self.services.dispatcher.run_once()
+
 
 def settings_for_fake(fake: FakeBotApi, database_url: str, **overrides: object) -> Settings:
     """Settings that point the real bot at `fake` and at a database of the caller's choice."""
@@ -43,10 +48,13 @@ def settings_for_fake(fake: FakeBotApi, database_url: str, **overrides: object) 
 
 @asynccontextmanager
 async def running_bot(
-    fake: FakeBotApi, settings: Settings, *, clock: Clock
+    fake: FakeBotApi, settings: Settings, *, clock: Clock, dispatch_ticks: bool = False
 ) -> AsyncIterator[RunningBot]:
-    """The real application, polling `fake`, until the block ends."""
-    application = build_application(settings, clock=clock)
+    """The real application, polling `fake`, until the block ends.
+
+    By default no dispatch job runs: the caller moves its clock and calls `dispatch()`.
+    """
+    application = build_application(settings, clock=clock, dispatch_ticks=dispatch_ticks)
     await application.initialize()
     try:
         if application.post_init is not None:
