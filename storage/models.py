@@ -116,10 +116,12 @@ class ReminderRow(Base):
 
     __tablename__ = "reminders"
     __table_args__ = (
-        # The claim query: status = 'pending' AND due_at <= now ORDER BY priority, due_at.
-        # The range scan returns exactly the due rows; only those are sorted by priority.
-        # Leading with priority would walk every future pending row before reaching priority 1.
+        # next_due_at: min(due_at) of the pending rows, one index probe.
         Index(None, "status", "due_at"),
+        # The claim (storage/outbox.py) runs one query per priority level: status = ? AND
+        # priority = ? AND due_at <= now ORDER BY due_at LIMIT n, a range scan that stops after
+        # n rows, with no sort, however many rows are due or pending in the future (migration 002).
+        Index(None, "status", "priority", "due_at"),
         Index(None, "patient_id", "status"),
         # Broadcast progress, and the ON DELETE CASCADE from broadcasts.
         Index(None, "broadcast_id", "status"),
