@@ -6,6 +6,8 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import NoReturn
 
 from bot.config import ConfigError, load_settings
@@ -33,8 +35,30 @@ def build_parser() -> argparse.ArgumentParser:
     migrate = subparsers.add_parser("migrate", help="bring the database schema up to date")
     migrate.set_defaults(handler=migrate_database)
     add_plan_parser(subparsers)
+    console = subparsers.add_parser(
+        "console", help="try the bot in this terminal: no token, no network, a simulated clock"
+    )
+    console.add_argument("--db", type=Path, help="keep the chat in this SQLite file")
+    console.add_argument(
+        "--start", type=_utc_minute, metavar="'YYYY-MM-DD HH:MM'", help="simulated start (UTC)"
+    )
+    console.set_defaults(handler=run_console)
     parser.set_defaults(handler=run_bot)
     return parser
+
+
+def _utc_minute(text: str) -> datetime:
+    try:
+        return datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=UTC)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a time: {text!r} (use 'YYYY-MM-DD HH:MM')") from None
+
+
+def run_console(args: argparse.Namespace) -> int:
+    """Chat with the real bot in the terminal, offline, on a simulated clock."""
+    from bot.devtools.console import main as console_main
+
+    return console_main(args.db, args.start)
 
 
 def run_bot(args: argparse.Namespace) -> int:
