@@ -41,7 +41,7 @@ def _time(text: str) -> time:
 def _zone(text: str) -> ZoneInfo:
     try:
         return ZoneInfo(text)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "Europe" is a folder
         raise argparse.ArgumentTypeError(
             f"unknown time zone: {text!r} (use an IANA name such as Europe/London)"
         ) from None

@@ -157,6 +157,7 @@ def test_table_output_is_readable(capsys: pytest.CaptureFixture[str]) -> None:
         (["--first-dose", "2026-01-03", "--tz", "Europe/London"], "--at and --tz go together"),
         (["--first-dose", "2026-01-03", "--at", "25:00", "--tz", "UTC"], "not a time"),
         (["--first-dose", "2026-01-03", "--at", "09:00", "--tz", "Mars/Base"], "unknown time zone"),
+        (["--first-dose", "2026-01-03", "--at", "09:00", "--tz", "Europe"], "unknown time zone"),
         (["--last-dose", "2026-01-03"], "go together"),
         (["--last-dose-number", "4"], "go together"),
         (
