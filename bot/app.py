@@ -16,7 +16,7 @@ from telegram.ext import (
 from bot.alerts import AdminAlerter
 from bot.config import Settings
 from bot.dispatch_job import schedule_dispatching
-from bot.handlers import errors, privacy, start
+from bot.handlers import errors, onboarding, privacy, start, typed_input
 from bot.notifier import TelegramNotifier
 from bot.services import BotData, Context, Services
 from scheduling.dispatcher import Dispatcher
@@ -87,7 +87,14 @@ def build_application(
     # Order matters: the group guard (group -1) stops every update from a group first.
     for handler in privacy.build_handlers():
         application.add_handler(handler, group=-1)
-    for handler in start.build_handlers():
+    # In group 0 the first handler that matches wins, so: every feature's commands and button
+    # patterns first (/start and `onb:` buttons), then start's catch-alls for unknown commands
+    # and unclaimed buttons, then typed text and locations, routed by the waiting step's prefix.
+    for handler in [
+        *onboarding.build_handlers(),
+        *start.build_handlers(),
+        *typed_input.build_handlers([onboarding.STEP_ROUTE]),
+    ]:
         application.add_handler(handler)
     application.add_error_handler(errors.report_error)
     return application
