@@ -11,9 +11,9 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, Result, Row, and_, bindparam, func, or_, select, update
+from sqlalchemy import Row, and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -21,7 +21,6 @@ from scheduling.model import (
     DELIVERY_PRIORITY,
     PatientStatus,
     Reminder,
-    ReminderKind,
     ReminderStatus,
     require_utc,
 )
@@ -35,7 +34,7 @@ from scheduling.ports import (
 )
 from storage.models import ReminderRow
 from storage.patients import PatientNotFound, PatientRepository
-from storage.reminders import short_error
+from storage.reminders import rowcount, short_error, to_reminder
 
 # The claim asks each level in turn, most urgent first: a few range scans on the
 # (status, priority, due_at) index instead of sorting every due row. Rows are written with
@@ -68,22 +67,6 @@ _REMINDER_COLUMNS = (
     ReminderRow.telegram_message_id,
     ReminderRow.broadcast_id,
 )
-
-
-def _to_reminder(row: _Row) -> Reminder:
-    return Reminder(
-        id=row.id,
-        patient_id=row.patient_id,
-        kind=ReminderKind(row.kind),
-        dose_number=row.dose_number,
-        due_at=row.due_at,
-        status=ReminderStatus(row.status),
-        expires_at=row.expires_at,
-        attempts=row.attempts,
-        lease_until=row.lease_until,
-        telegram_message_id=row.telegram_message_id,
-        broadcast_id=row.broadcast_id,
-    )
 
 
 def _claimable(now: datetime) -> ColumnElement[bool]:
@@ -129,7 +112,7 @@ class SqlReminderStore:
                 if len(fresh) == len(picked):
                     break
         rows.sort(key=lambda row: (row.priority, row.due_at, row.id))
-        return [_to_reminder(row) for row in rows]
+        return [to_reminder(row) for row in rows]
 
     async def _pick(self, session: AsyncSession, *, now: datetime, limit: int) -> list[int]:
         """The ids to claim: per priority level, expired leases and due pending rows merged
@@ -283,7 +266,7 @@ async def hold_patient_reminders(session: AsyncSession, patient_id: int) -> int:
         .values(status=_HELD, lease_until=None, claimed_by=None)
         .execution_options(synchronize_session=False)
     )
-    return _rowcount(result)
+    return rowcount(result)
 
 
 async def release_held(session: AsyncSession, patient_id: int) -> int:
@@ -295,9 +278,4 @@ async def release_held(session: AsyncSession, patient_id: int) -> int:
         .values(status=_PENDING, lease_until=None, claimed_by=None)
         .execution_options(synchronize_session=False)
     )
-    return _rowcount(result)
-
-
-def _rowcount(result: Result[Any]) -> int:
-    # DML statements return a CursorResult, which knows how many rows matched.
-    return cast(CursorResult[Any], result).rowcount
+    return rowcount(result)

@@ -10,7 +10,7 @@ from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Result, delete, func, select, update
+from sqlalchemy import CursorResult, Result, Row, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduling.model import (
@@ -27,7 +27,8 @@ from storage.models import LAST_ERROR_LENGTH, ReminderRow
 _OPEN = (ReminderStatus.PENDING.value, ReminderStatus.CLAIMED.value)
 
 
-def to_reminder(row: ReminderRow) -> Reminder:
+def to_reminder(row: ReminderRow | Row[Any]) -> Reminder:
+    """A reminder from an ORM row, or from a Core row with the same columns (RETURNING)."""
     return Reminder(
         id=row.id,
         patient_id=row.patient_id,
@@ -105,7 +106,7 @@ class ReminderRepository:
             )
             .execution_options(synchronize_session=False)
         )
-        return _rowcount(result)
+        return rowcount(result)
 
     async def delete_pending_ids(self, patient_id: int, reminder_ids: Collection[int]) -> int:
         """Drop some of the patient's pending rows (a replan no longer wants them)."""
@@ -120,7 +121,7 @@ class ReminderRepository:
             )
             .execution_options(synchronize_session=False)
         )
-        return _rowcount(result)
+        return rowcount(result)
 
     async def mark_sent(
         self, reminder_id: int, *, sent_at: datetime, telegram_message_id: int | None = None
@@ -159,9 +160,9 @@ class ReminderRepository:
             .values(status=status.value, lease_until=None, **values)
             .execution_options(synchronize_session="fetch")
         )
-        return _rowcount(result) == 1
+        return rowcount(result) == 1
 
 
-def _rowcount(result: Result[Any]) -> int:
+def rowcount(result: Result[Any]) -> int:
     # DML statements return a CursorResult, which knows how many rows matched.
     return cast(CursorResult[Any], result).rowcount
