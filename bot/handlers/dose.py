@@ -1,0 +1,339 @@
+"""The buttons under a dose reminder (injected, elsewhere, snooze, not today), /next, /history.
+
+Thin on purpose: a press is checked (the reminder must be the presser's, its dose still the one
+due), applied through `storage.planning` in one transaction, and rendered with
+`bot.dose_actions`. Anything else is answered "no longer valid" and changes nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import CallbackQuery, Message, Update
+from telegram.constants import ChatType
+from telegram.error import BadRequest
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
+
+from bot import dose_actions as actions
+from bot import texts
+from bot.keyboards import inline_keyboard
+from bot.next_dose import next_dose_text
+from bot.reminder_messages import dose_keyboard
+from bot.services import Context
+from scheduling.model import (
+    DoseRecord,
+    DoseSource,
+    InjectionSite,
+    Patient,
+    PatientStatus,
+    Reminder,
+    ReminderKind,
+    ReminderStatus,
+)
+from storage.doses import DoseRepository
+from storage.patients import PatientRepository
+from storage.planning import DoseNotOpen, DoseOutOfOrder, open_dose, record_dose, snooze
+from storage.reminders import ReminderRepository
+
+log = logging.getLogger(__name__)
+
+# Reminders whose messages carry the dose buttons (bot/reminder_messages.py).
+_BUTTON_KINDS = frozenset({ReminderKind.DOSE, ReminderKind.FOLLOW_UP})
+
+
+@dataclass(frozen=True, slots=True)
+class _Press:
+    """A press that passed the checks: the presser's own reminder, for the dose still due."""
+
+    patient: Patient
+    reminder: Reminder
+    dose_number: int
+    doses: list[DoseRecord]
+
+
+# --- buttons ------------------------------------------------------------------------------------
+
+
+async def answer_dose_button(update: Update, context: Context) -> None:
+    """Apply a button under a dose reminder, or say it is no longer valid and change nothing."""
+    query = update.callback_query
+    if query is None:
+        return
+    try:
+        await _answer_dose_button(query, context)
+    except Exception:
+        await _answer_quietly(query)  # every button press is answered, even on a failure
+        raise
+
+
+async def _answer_dose_button(query: CallbackQuery, context: Context) -> None:
+    button = actions.parse_button(query.data)
+    message = query.message
+    user_id = query.from_user.id
+    # Only buttons in this user's own private chat count; the reminder id is checked below.
+    if (
+        button is None
+        or not isinstance(message, Message)
+        or message.chat.type != ChatType.PRIVATE
+        or message.chat.id != user_id
+    ):
+        await query.answer(texts.BUTTON_NO_LONGER_VALID)
+        return
+    if button.action in (actions.DONE, actions.SITE):
+        await _record(query, message, context, button)
+        return
+    async with context.bot_data.services.database.sessions() as session:
+        press = await _check(session, user_id, button.reminder_id, require_open=True)
+    if press is None:
+        await query.answer(texts.BUTTON_NO_LONGER_VALID)
+        return
+    if button.action == actions.ELSEWHERE:
+        await query.answer(texts.ASK_WHERE_INJECTED)
+        keyboard = actions.elsewhere_keyboard(press.reminder.id, press.patient)
+        await _quietly(message.edit_reply_markup(inline_keyboard(keyboard)))
+    elif button.action == actions.SNOOZE:
+        await query.answer(texts.ASK_SNOOZE_FOR)
+        keyboard = actions.snooze_keyboard(press.reminder.id)
+        await _quietly(message.edit_reply_markup(inline_keyboard(keyboard)))
+    elif button.action == actions.BACK:
+        await query.answer()
+        suggested = actions.suggested_site(press.patient, press.doses)
+        keyboard = dose_keyboard(press.reminder.id, suggested)
+        await _quietly(message.edit_reply_markup(inline_keyboard(keyboard)))
+    else:
+        await _snooze(query, message, context, press, button)
+
+
+async def _check(
+    session: AsyncSession, user_id: int, reminder_id: int, *, require_open: bool
+) -> _Press | None:
+    """The press if the reminder is the presser's dose reminder (and its dose still due)."""
+    patient = await PatientRepository(session).get_by_telegram_id(user_id)
+    reminder = await ReminderRepository(session).get(reminder_id)
+    if (
+        patient is None
+        or reminder is None
+        or reminder.patient_id != patient.id  # never trust an id from the client
+        or reminder.kind not in _BUTTON_KINDS
+        or reminder.dose_number is None
+        or patient.status is PatientStatus.ONBOARDING
+    ):
+        return None
+    if require_open:
+        due = await open_dose(session, patient.id)
+        if due is None or due.number != reminder.dose_number:
+            return None
+    doses = await DoseRepository(session).list_for_patient(patient.id)
+    return _Press(patient, reminder, reminder.dose_number, doses)
+
+
+async def _record(
+    query: CallbackQuery, message: Message, context: Context, button: actions.DoseButton
+) -> None:
+    """Injected in the suggested site, or in the zone picked: record it, once."""
+    services = context.bot_data.services
+    now = services.clock()
+    try:
+        async with services.database.sessions.begin() as session:
+            press = await _check(
+                session, query.from_user.id, button.reminder_id, require_open=False
+            )
+            if press is None:
+                raise DoseNotOpen("not the presser's dose reminder")
+            site = _site_for(press, button, message)
+            recorded = await record_dose(
+                session,
+                press.patient.id,
+                number=press.dose_number,
+                site=site,
+                injected_at=now,
+                now=now,
+                source=DoseSource.REMINDER,
+            )
+            doses = await DoseRepository(session).list_for_patient(press.patient.id)
+            stale = await _other_dose_messages(session, press, message.message_id)
+    except (DoseNotOpen, DoseOutOfOrder):
+        await query.answer(texts.BUTTON_NO_LONGER_VALID)
+        return
+    settings = press.patient.settings
+    done = actions.injected_text(recorded.dose, now=now, settings=settings)
+    if not recorded.created:
+        await query.answer(texts.ALREADY_RECORDED)
+        await _show_decision(message, done)
+        return
+    await query.answer()
+    await _show_decision(message, done)
+    await remove_buttons(context, message.chat.id, stale)
+    await message.reply_text(actions.recorded_text(press.patient, doses, now=now))
+
+
+def _site_for(press: _Press, button: actions.DoseButton, message: Message) -> InjectionSite | None:
+    """The zone to record; `DoseNotOpen` for a zone this patient is never offered."""
+    if button.action == actions.DONE:
+        # The site the button showed (settings may have changed since it was sent), if it is
+        # one this patient may use at all; else the suggestion from the doses before this one.
+        shown = actions.site_from_label(_pressed_label(message, button))
+        if shown is not None and shown in actions.zones_for(press.patient):
+            return shown
+        before = [dose for dose in press.doses if dose.number < press.dose_number]
+        return actions.suggested_site(press.patient, before)
+    allowed = actions.patient_sites(press.patient)
+    site = next((site for site in allowed if site.value == button.argument), None)
+    if site is None:
+        raise DoseNotOpen("that zone is not offered to this patient")
+    return site
+
+
+def _pressed_label(message: Message, button: actions.DoseButton) -> str | None:
+    markup = message.reply_markup
+    if markup is None:
+        return None
+    data = f"{actions.CALLBACK_PREFIX}{button.action}:{button.reminder_id}"
+    for row in markup.inline_keyboard:
+        for shown in row:
+            if shown.callback_data == data:
+                return shown.text
+    return None
+
+
+async def _snooze(
+    query: CallbackQuery,
+    message: Message,
+    context: Context,
+    press: _Press,
+    button: actions.DoseButton,
+) -> None:
+    """Snooze for a while, or "not today": hold the nags until then, then remind again."""
+    services = context.bot_data.services
+    now = services.clock()
+    settings = press.patient.settings
+    if press.patient.status is not PatientStatus.ACTIVE:
+        await query.answer(texts.BUTTON_NO_LONGER_VALID)  # paused: no reminders to move
+        return
+    if button.action == actions.NOT_TODAY:
+        until = actions.not_today_until(now=now, settings=settings)
+        decision = texts.DONE_NOT_TODAY
+    else:
+        assert button.argument is not None  # parse_button guarantees it for snooze choices
+        until = actions.snooze_until(button.argument, now=now, settings=settings)
+        decision = texts.DONE_SNOOZED
+    async with services.database.sessions.begin() as session:
+        await snooze(session, press.patient.id, until=until, now=now)
+    shown = decision.format(when=actions.when_text(until, now=now, settings=settings))
+    await query.answer(shown)
+    await _show_decision(message, shown)
+
+
+async def _other_dose_messages(
+    session: AsyncSession, press: _Press, pressed_message_id: int
+) -> list[int]:
+    """Messages of earlier reminders for the same dose, whose buttons are stale once recorded."""
+    sent = await ReminderRepository(session).list_for_patient(press.patient.id, ReminderStatus.SENT)
+    return [
+        reminder.telegram_message_id
+        for reminder in sent
+        if reminder.kind in _BUTTON_KINDS
+        and reminder.dose_number == press.dose_number
+        and reminder.telegram_message_id is not None
+        and reminder.telegram_message_id != pressed_message_id
+    ]
+
+
+async def remove_buttons(context: Context, chat_id: int, message_ids: list[int]) -> None:
+    """Take the buttons off older reminders of a recorded dose (no stale buttons left)."""
+    for message_id in message_ids:
+        await _quietly(context.bot.edit_message_reply_markup(chat_id, message_id))
+
+
+async def stale_dose_messages(session: AsyncSession, patient_id: int, number: int) -> list[int]:
+    """Messages of every sent reminder for dose `number` (for /log, which has no pressed one)."""
+    sent = await ReminderRepository(session).list_for_patient(patient_id, ReminderStatus.SENT)
+    return [
+        reminder.telegram_message_id
+        for reminder in sent
+        if reminder.kind in _BUTTON_KINDS
+        and reminder.dose_number == number
+        and reminder.telegram_message_id is not None
+    ]
+
+
+async def _show_decision(message: Message, decision: str) -> None:
+    """The reminder keeps its text, shows what was decided, and loses its buttons."""
+    if not message.text:
+        await _quietly(message.edit_reply_markup(None))
+        return
+    await _quietly(
+        message.edit_text(texts.ANSWER_CHOSEN.format(question=message.text, answer=decision))
+    )
+
+
+async def _quietly(edit: Awaitable[object]) -> None:
+    """An edit that may fail harmlessly (already edited, or too old to edit)."""
+    try:
+        await edit
+    except BadRequest as error:
+        log.debug("edit skipped: %s", error.message)
+
+
+async def _answer_quietly(query: CallbackQuery) -> None:
+    with contextlib.suppress(BadRequest):  # answered already, or too old
+        await query.answer()
+
+
+# --- /next and /history -------------------------------------------------------------------------
+
+
+async def _set_up_patient(session: AsyncSession, user_id: int) -> Patient | None:
+    patient = await PatientRepository(session).get_by_telegram_id(user_id)
+    if patient is None or patient.status is PatientStatus.ONBOARDING:
+        return None
+    return patient
+
+
+async def show_next(update: Update, context: Context) -> None:
+    """The next dose: number, weekday, date, time, days to go (or how overdue), site."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    services = context.bot_data.services
+    async with services.database.sessions() as session:
+        patient = await _set_up_patient(session, user.id)
+        doses = (
+            [] if patient is None else await DoseRepository(session).list_for_patient(patient.id)
+        )
+    if patient is None:
+        await message.reply_text(texts.NOT_SET_UP)
+        return
+    await message.reply_text(next_dose_text(patient, doses, now=services.clock()))
+
+
+async def show_history(update: Update, context: Context) -> None:
+    """The recent doses: date, on time or how late or early, site."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    services = context.bot_data.services
+    async with services.database.sessions() as session:
+        patient = await _set_up_patient(session, user.id)
+        doses = (
+            [] if patient is None else await DoseRepository(session).list_for_patient(patient.id)
+        )
+    if patient is None:
+        await message.reply_text(texts.NOT_SET_UP)
+        return
+    now: datetime = services.clock()
+    await message.reply_text(actions.history_text(doses, now=now, settings=patient.settings))
+
+
+def build_handlers() -> list[BaseHandler[Update, Context, None]]:
+    private = filters.ChatType.PRIVATE
+    return [
+        CommandHandler("next", show_next, filters=private),
+        CommandHandler("history", show_history, filters=private),
+        CallbackQueryHandler(answer_dose_button, pattern=f"^{actions.CALLBACK_PREFIX}"),
+    ]
