@@ -16,7 +16,18 @@ from telegram.ext import (
 from bot.alerts import AdminAlerter
 from bot.config import Settings
 from bot.dispatch_job import schedule_dispatching
-from bot.handlers import errors, onboarding, privacy, start, typed_input
+from bot.handlers import (
+    account,
+    checkin,
+    dose,
+    errors,
+    onboarding,
+    privacy,
+    start,
+    typed_input,
+)
+from bot.handlers import log as dose_log  # `log` is this module's logger
+from bot.handlers import settings as settings_menu  # `settings` is the configuration
 from bot.notifier import TelegramNotifier
 from bot.services import BotData, Context, Services
 from scheduling.dispatcher import Dispatcher
@@ -29,6 +40,15 @@ log = logging.getLogger(__name__)
 PATIENT_COMMANDS = [
     BotCommand("start", "set up, or see your next dose"),
     BotCommand("help", "what I can do"),
+    BotCommand("next", "your next dose and its site"),
+    BotCommand("log", "record an injection given without my reminder"),
+    BotCommand("history", "your recent doses"),
+    BotCommand("reaction", "report a reaction after an injection"),
+    BotCommand("settings", "reminder time, time zone and other choices"),
+    BotCommand("pause", "pause all reminders"),
+    BotCommand("resume", "turn reminders back on"),
+    BotCommand("delete", "erase everything I store about you"),
+    BotCommand("about", "what I am, my sources"),
 ]
 
 # The builder's inferred generics are looser than ours; what handlers rely on is Context.
@@ -92,8 +112,20 @@ def build_application(
     # and unclaimed buttons, then typed text and locations, routed by the waiting step's prefix.
     for handler in [
         *onboarding.build_handlers(),
+        *dose.build_handlers(),
+        *dose_log.build_handlers(),
+        *settings_menu.build_handlers(),
+        *account.build_handlers(),
+        *checkin.build_handlers(),
         *start.build_handlers(),
-        *typed_input.build_handlers([onboarding.STEP_ROUTE]),
+        *typed_input.build_handlers(
+            [
+                onboarding.STEP_ROUTE,
+                dose_log.STEP_ROUTE,
+                settings_menu.STEP_ROUTE,
+                account.STEP_ROUTE,
+            ]
+        ),
     ]:
         application.add_handler(handler)
     application.add_error_handler(errors.report_error)

@@ -238,3 +238,313 @@ def day_label(day: date, *, today: date) -> str:
     """'Fri 2 Jan', with the year when it is not this year's: 'Mon 4 Jan 2027'."""
     label = f"{_WEEKDAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]}"
     return label if day.year == today.year else f"{label} {day.year}"
+
+
+# --- dose actions: buttons under a dose reminder, /log, /next, /history ----------------------
+
+BUTTON_SNOOZE_15_MIN = "15 min"
+BUTTON_SNOOZE_1_HOUR = "1 hour"
+BUTTON_SNOOZE_3_HOURS = "3 hours"
+BUTTON_SNOOZE_EVENING = "This evening"
+BUTTON_BACK = "« Back"
+BUTTON_CANCEL = "Cancel"
+BUTTON_DONT_REMEMBER = "I don't remember"
+BUTTON_DAYS_AGO = "{days} days ago"
+BUTTON_RECORD_IT = "Yes, record it"
+BUTTON_DONT_RECORD = "No"
+ASK_SNOOZE_FOR = "Remind you again in…"
+ASK_WHERE_INJECTED = "Where did you inject?"
+
+# Shown under the reminder once a button decided it; its buttons go away.
+DONE_INJECTED = "Dose {number} recorded: {site}, {day} at {time}."
+DONE_INJECTED_NO_SITE = "Dose {number} recorded: {day} at {time}."
+DONE_SNOOZED = "Snoozed: I'll remind you again at {when}."
+DONE_NOT_TODAY = "Not today: I'll remind you again tomorrow, {when}."
+ALREADY_RECORDED = "Already recorded."
+DOSE_ALREADY_RECORDED = "Dose {number} is already recorded; nothing changed."
+
+RECORDED = "Recorded. Next dose: {day} {time} · next site: {site}."
+# CLINICAL.md, "Missed dose": later doses follow at the recommended intervals, counted from the
+# day the dose was actually injected.
+RECORDED_PLAN_MOVED = (
+    "Recorded. Dose {number} was planned for {planned}; you injected it {offset}, so the "
+    "doses after it now count from {injected}.\n"
+    "Next dose: {day} {time} · next site: {site}.\nThen: {later}."
+)
+
+
+def days_offset(days: int) -> str:
+    """'3 days late', '1 day early'; `days` is injected minus planned."""
+    count = abs(days)
+    unit = "day" if count == 1 else "days"
+    return f"{count} {unit} {'late' if days > 0 else 'early'}"
+
+
+# /history
+HISTORY_HEADER = "Your recent doses:"
+HISTORY_LINE = "• Dose {number}: {day} · {timing} · {site}"
+HISTORY_ON_TIME = "on time"
+HISTORY_NO_PLAN = "noted at set-up"
+HISTORY_NO_SITE = "site not noted"
+HISTORY_OLDER = "Showing the last {shown} of {total} doses."
+HISTORY_EMPTY = (
+    "No doses recorded yet. After an injection, tap the button under my reminder, or send /log."
+)
+
+# /log
+ASK_LOG_DATE = (
+    "Let's record an injection you gave without my reminder (dose {number}). When was it? "
+    "Tap a day or type a date, for example 5 Jan or 05.01.2026."
+)
+LOG_DATE_IN_FUTURE = "That date is in the future. When did you inject?"
+LOG_DATE_BEFORE_PREVIOUS = (
+    "Your last recorded dose (dose {number}) was on {day}. I can only record an injection "
+    "after that one. When did you inject?"
+)
+LOG_GAP_QUESTION = "Your last dose (dose {number}) was on {day}, {gap}. Record another one?"
+LOG_GAP_SAME_DAY = "the same day"
+LOG_GAP_BEFORE = "{days_text} before this one"
+ASK_LOG_TIME = "At what time, roughly? Tap one or type a time, for example 9, 7:30 or 19:30."
+LOG_TIME_IN_FUTURE = "That time hasn't come yet today. At what time did you inject?"
+ASK_LOG_SITE = "Where did you inject?"
+LOG_CANCELLED = "OK, nothing recorded."
+LOG_OUT_OF_ORDER = (
+    "I couldn't record that: it is in the future or before your last recorded dose. "
+    "Send /log to try again."
+)
+
+
+# --- /settings ---------------------------------------------------------------------------------
+
+# CLINICAL.md, "Maintenance": same date each month, or every 28 days as in the trials; 12 vs 13
+# doses a year; both exist in practice.
+SETTINGS_MODE_EXPLAINED = (
+    "Monthly: the same date each month (12 doses a year). Every 4 weeks: every 28 days, as in "
+    "the trials (13 doses a year)."
+)
+SETTINGS_MENU = (
+    "Your settings:\n"
+    "• Reminder time: {time}\n"
+    "• Time zone: {zone}\n"
+    "• After Week 4: {mode}\n"
+    "• Quiet hours: {quiet}\n"
+    "• Heads-up the day before: {heads_up}\n"
+    "• Pen-out-of-the-fridge reminder: {prep}\n"
+    "• Who injects: {who}\n"
+    "• Injection zones: {zones}\n\n" + SETTINGS_MODE_EXPLAINED + "\n"
+    "After each dose I ask how you feel; after the first dose I ask a little earlier.\n\n"
+    "Tap what you want to change."
+)
+SETTINGS_ON = "on"
+SETTINGS_OFF = "off"
+SETTINGS_MODE_MONTHLY = "monthly"
+SETTINGS_MODE_EVERY_4_WEEKS = "every 4 weeks"
+SETTINGS_QUIET_RANGE = "{start}–{end}"
+SETTINGS_NO_QUIET_HOURS = "none"
+SETTINGS_WHO_ME = "you"
+SETTINGS_WHO_CAREGIVER = "a caregiver or nurse"
+SETTINGS_ZONES_ALL = "all {count}"
+SETTINGS_ZONES_SOME = "{on} of {count}"
+
+BUTTON_SETTINGS_TIME = "Reminder time"
+BUTTON_SETTINGS_ZONE = "Time zone"
+BUTTON_SETTINGS_MODE = "Monthly or every 4 weeks"
+BUTTON_SETTINGS_QUIET = "Quiet hours"
+BUTTON_SETTINGS_HEADS_UP_OFF = "Heads-up: turn off"
+BUTTON_SETTINGS_HEADS_UP_ON = "Heads-up: turn on"
+BUTTON_SETTINGS_PREP_OFF = "Fridge reminder: turn off"
+BUTTON_SETTINGS_PREP_ON = "Fridge reminder: turn on"
+BUTTON_SETTINGS_WHO = "Who injects"
+BUTTON_SETTINGS_SITES = "Injection zones"
+BUTTON_SETTINGS_CLOSE = "Close"
+BUTTON_SETTINGS_BACK = "« Back"
+BUTTON_SETTINGS_DONE = "Done"
+BUTTON_SETTINGS_MONTHLY = "Monthly"
+BUTTON_SETTINGS_EVERY_4_WEEKS = "Every 4 weeks"
+BUTTON_SETTINGS_NO_QUIET_HOURS = "No quiet hours"
+BUTTON_SETTINGS_KEEP_ZONE = "Keep my time zone"
+SETTINGS_CURRENT = "✓ {label}"
+SETTINGS_SITE_ON = "✓ {site}"
+SETTINGS_SITE_OFF = "✗ {site} (left out)"
+
+# Titles shown with the answer once a setting is changed ("Reminder time\n\n✓ 07:30").
+SETTINGS_TIME_TITLE = "Reminder time"
+SETTINGS_ZONE_TITLE = "Time zone"
+SETTINGS_MODE_TITLE = "Dose spacing after Week 4"
+SETTINGS_QUIET_TITLE = "Quiet hours"
+SETTINGS_HEADS_UP_TITLE = "Heads-up the day before"
+SETTINGS_PREP_TITLE = "Pen-out-of-the-fridge reminder"
+SETTINGS_WHO_TITLE = "Who injects"
+SETTINGS_SITES_TITLE = "Injection zones"
+
+SETTINGS_ASK_TIME = (
+    "Your reminders come at {time}. Tap a new time or type one, for example 9, 7:30, "
+    "7.30pm or 19:30."
+)
+SETTINGS_ASK_MODE = (
+    "How are your doses spaced after Week 4? Now: {mode}.\n\n" + SETTINGS_MODE_EXPLAINED + " "
+    "Both are used in practice; your MS team can tell you which one your clinic follows."
+)
+SETTINGS_ASK_QUIET = (
+    "Quiet hours: now {quiet}.\n\nIn quiet hours I send no check-ins and no follow-ups I time "
+    "myself. Reminders at the time you chose still come."
+)
+# CLINICAL.md: the outer upper arm only when a caregiver or healthcare professional injects.
+SETTINGS_ASK_WHO = ASK_WHO_INJECTS + " Now: {who}."
+SETTINGS_ASK_SITES = (
+    "The zones I suggest, taking turns. Tap a zone to leave it out or bring it back; at least "
+    "one stays on."
+)
+SETTINGS_SITES_NO_ARMS = "The outer upper arms are only for a caregiver or nurse (Who injects)."
+SETTINGS_SITES_KEEP_ONE = "At least one zone must stay on."
+SETTINGS_SITES_KEEP_ONE_FOR_ME = (
+    "Turn a thigh or abdomen zone back on first: at least one zone must stay on."
+)
+SETTINGS_ZONE_NOW = "Your time zone now: {zone} ({local_time} on {local_day})."
+SETTINGS_ZONE_KEPT = "Nothing changed: your time zone stays {zone}."
+SETTINGS_SAVED = "Saved.\n\n{next_dose}\n\nSend /settings to change something else."
+SETTINGS_PAUSED_NOTE = "Your reminders are paused; /resume turns them back on."
+SETTINGS_TAP_A_BUTTON = (
+    "Tap a button under the settings message, or send /settings to open them again."
+)
+FINISH_SET_UP_FIRST = "Let's finish setting up first: send /start to continue where you left off."
+
+
+# --- /pause, /resume, /delete, /about, /help -------------------------------------------------
+
+PAUSE_CONFIRM = (
+    "Pause all reminders? I won't send anything, not even on dose days, until you send "
+    "/resume. Your settings and recorded doses are kept.\n\n"
+    "This only pauses my messages; questions about your treatment go to your MS team."
+)
+BUTTON_PAUSE_CONFIRM = "Pause reminders"
+BUTTON_PAUSE_CANCEL = "Keep reminders on"
+PAUSED = "Reminders paused. Send /resume when you want them back."
+ALREADY_PAUSED = "Your reminders are already paused. Send /resume to turn them back on."
+PAUSE_CANCELLED = "Nothing changed: your reminders stay on."
+
+RESUME_ASK = (
+    "In your plan, dose {number} is due on {day}.\n\n"
+    "Did you inject it while reminders were paused? Tap the day or type the date, for example "
+    "2026-01-05 or 5 Jan. If not, keep the plan."
+)
+BUTTON_KEEP_PLAN = "Keep the plan"
+BUTTON_RESUME_TODAY = "I injected it today"
+BUTTON_RESUME_YESTERDAY = "I injected it yesterday"
+RESUMED = "Reminders are on again.\n\n{next_dose}"
+RESUMED_WITH_DOSE = "Recorded: dose {number} on {day}. Reminders are on again.\n\n{next_dose}"
+NOT_PAUSED = "Your reminders are on.\n\n{next_dose}"
+RESUME_ALREADY_RECORDED = (
+    "Your last recorded injection was on {day}. Type a later date, or tap Keep the plan."
+)
+RESUME_DATE_AMBIGUOUS = "Did you mean {first} or {second}? Please type it like 2026-01-05."
+
+DELETE_CONFIRM = (
+    "Delete everything? This erases all I store about you: your settings, the dates and sites "
+    "of your injections, your check-in answers and your planned reminders. It can't be undone."
+)
+BUTTON_DELETE_CONFIRM = "Delete everything"
+BUTTON_DELETE_CANCEL = "Cancel"
+DELETED = "Everything is erased. Take care! If you want reminders again, send /start."
+DELETE_CANCELLED = "Nothing was deleted."
+NOTHING_STORED = "I don't store anything about you. Send /start to set up reminders."
+
+# CLINICAL.md, "Sources" and "Wording rules".
+ABOUT = (
+    "I remind you when your Kesimpta (ofatumumab) dose is due, at your local time, and suggest "
+    "a different injection site each time.\n\n"
+    "What I say about the schedule, injecting and reactions comes from the product "
+    "information: the US Prescribing Information and Medication Guide, the EU SmPC and patient "
+    "leaflet, and the Sensoready pen's Instructions for Use. The every-4-weeks option follows "
+    "the ASCLEPIOS trials (NEJM 2020).\n\n"
+    "For questions about your treatment, ask your MS team (neurologist or MS nurse). In an "
+    "emergency, such as signs of a serious allergic reaction, call emergency services.\n\n"
+    + NOT_MEDICAL_ADVICE
+)
+
+# Replaces the HELP above (the later definition wins): every patient command.
+HELP = (
+    "I send Kesimpta dose reminders at your local time.\n\n"
+    "/start – set up, or see your next dose\n"
+    "/next – your next dose and site\n"
+    "/log – record an injection\n"
+    "/history – your recent doses\n"
+    "/settings – time, time zone, spacing, quiet hours and more\n"
+    "/pause – pause reminders\n"
+    "/resume – turn them back on\n"
+    "/delete – erase everything I store about you\n"
+    "/about – what I am and my sources\n"
+    "/help – this list\n\n"
+    "For questions about your treatment, ask your MS team. " + NOT_MEDICAL_ADVICE
+)
+
+
+# --- the check-in after a dose, /reaction, the reaction follow-up ---------------------------
+# CLINICAL.md, "After a dose" and "Wording rules": emergency services for allergic warning
+# signs, the MS team for the rest; every safety screen ends with NOT_MEDICAL_ADVICE.
+
+ALLERGIC_SIGNS = (
+    "rash, hives, trouble breathing, swelling of the face, eyelids, lips, mouth, tongue or "
+    "throat, chest tightness, feeling faint"
+)
+# Sent first, before anything else, when "Allergic warning signs" is pressed.
+CHECKIN_URGENT = (
+    "⚠️ Seek urgent medical help now: call emergency services. Then tell your MS team.\n\n"
+    "Allergic warning signs: " + ALLERGIC_SIGNS + ".\n\n" + NOT_MEDICAL_ADVICE
+)
+CHECKIN_ALL_GOOD = "Thank you, glad to hear it. If anything comes up later, send /reaction."
+CHECKIN_ASK_SKIN = "Which do you notice where you injected? Tap all that apply, then Done."
+CHECKIN_ASK_FLU = "Which flu-like symptoms do you have? Tap all that apply, then Done."
+CHECKIN_PICK_ONE = "Tap at least one, then Done."
+CHECKIN_ASK_SEVERITY = "How bad is it?"
+CHECKIN_BUTTON_DONE = "Done"
+CHECKIN_SYMPTOMS = {
+    "redness": "Redness",
+    "pain": "Pain",
+    "itching": "Itching",
+    "swelling": "Swelling",
+    "fever": "Fever",
+    "headache": "Headache",
+    "muscle_pain": "Muscle pain",
+    "chills": "Chills",
+    "tiredness": "Tiredness",
+}
+CHECKIN_SEVERITIES = {"mild": "Mild", "moderate": "Moderate", "severe": "Severe"}
+# CLINICAL.md: injection-site reactions (redness, pain, itching, swelling), 11%, usually clear
+# the same or next day.
+CHECKIN_SKIN_NOTE = (
+    "Thank you, I've noted it. Reactions where you injected (redness, pain, itching, "
+    "swelling) are common and usually clear the same or the next day. Contact your MS team "
+    "if they are severe or do not go away."
+)
+# CLINICAL.md: injection-related reactions (fever, headache, muscle pain, chills, tiredness),
+# mostly within 24 hours of the first injection, almost all mild to moderate.
+CHECKIN_FLU_NOTE = (
+    "Thank you, I've noted it. Flu-like reactions (fever, headache, muscle pain, chills, "
+    "tiredness) are common, mostly within 24 hours of an injection and most often after the "
+    "first one; almost all are mild to moderate. Contact your MS team if they are severe or "
+    "do not go away."
+)
+CHECKIN_SEVERE = "You said it is severe: please contact your MS team today."
+CHECKIN_ALLERGIC_HINT = "Allergic warning signs? Tap the button below."
+
+REACTION_ASK = "Which reaction do you want to report after dose {number}?"
+REACTION_NO_DOSE = (
+    "I have no injection recorded for you yet, so there is no dose to link a reaction to. "
+    "Questions go to your MS team. Allergic warning signs (" + ALLERGIC_SIGNS + "): call "
+    "emergency services now.\n\n" + NOT_MEDICAL_ADVICE
+)
+REACTION_GONE = (
+    "Good to hear, I've noted it. If you haven't yet, tell your MS team about the reaction "
+    "before your next injection.\n\n" + NOT_MEDICAL_ADVICE
+)
+REACTION_STILL_THERE = (
+    "Please contact your MS team about it today. Allergic warning signs (" + ALLERGIC_SIGNS
+    + "): call emergency services now.\n\n" + NOT_MEDICAL_ADVICE
+)
+# CLINICAL.md: after a reaction the MS team decides how the next injection is given; the bot
+# only asks the patient to tell them before the next injection.
+REACTION_BEFORE_DOSE = (
+    "After dose {number} you told me about a reaction. If you haven't yet, tell your MS team "
+    "before you inject: they decide how your next injection is given."
+)
