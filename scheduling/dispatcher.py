@@ -49,9 +49,12 @@ class DispatchPolicy:
     batch_size: int = 500  # reminders claimed per transaction
     lease: timedelta = timedelta(minutes=5)  # a crashed worker's rows are claimable after this
     concurrency: int = 32  # deliveries in flight
-    # Outcomes are recorded in groups of this size: a crash repeats at most this many messages
-    # (plus those in flight).
-    record_every: int = 50
+    # Outcomes are recorded once this many are waiting, or once the oldest has waited
+    # `record_within`: a crash repeats at most that many messages (plus those in flight). A
+    # burst gets big groups (few transactions); at Telegram's ~30 messages/s the time bound
+    # keeps a crash's repeats to about a second's worth.
+    record_every: int = 500
+    record_within: timedelta = timedelta(seconds=1)
     max_attempts: int = 6  # deliveries tried before a transient fault becomes a failure
     backoff_base: timedelta = timedelta(seconds=30)
     backoff_cap: timedelta = timedelta(minutes=30)
@@ -60,8 +63,8 @@ class DispatchPolicy:
         for name in ("batch_size", "concurrency", "record_every", "max_attempts"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
-        if self.lease <= timedelta(0) or self.backoff_base <= timedelta(0):
-            raise ValueError("lease and backoff_base must be positive")
+        if min(self.lease, self.backoff_base, self.record_within) <= timedelta(0):
+            raise ValueError("lease, backoff_base and record_within must be positive")
         if self.backoff_cap < self.backoff_base:
             raise ValueError("backoff_cap must not be shorter than backoff_base")
 
@@ -162,6 +165,8 @@ class Dispatcher:
         record_lock = asyncio.Lock()
         blocked: set[int] = set()  # patients found unreachable in this batch
 
+        waiting_since: list[datetime] = []  # when the oldest unrecorded outcome came in
+
         async def record(*, at_least: int) -> None:
             # One group at a time: while a group is written, the tasks that finish their
             # delivery wait here, so at most record_every + concurrency outcomes are unrecorded.
@@ -170,7 +175,15 @@ class Dispatcher:
                     return
                 group = list(unrecorded)
                 unrecorded.clear()
+                waiting_since.clear()
                 await self._store.record(group)
+
+        def group_is_due() -> bool:
+            if len(unrecorded) >= self.policy.record_every:
+                return True
+            return bool(waiting_since) and (
+                self._clock() - waiting_since[0] >= self.policy.record_within
+            )
 
         async def deliver_in_turn() -> None:
             for reminder in reminders:
@@ -182,8 +195,11 @@ class Dispatcher:
                 if isinstance(outcome, Unreachable):
                     blocked.add(reminder.patient_id)
                 tally[_counter(outcome)] += 1
+                if not unrecorded:
+                    waiting_since.append(self._clock())
                 unrecorded.append(outcome)
-                await record(at_least=self.policy.record_every)
+                if group_is_due():
+                    await record(at_least=1)
 
         tasks = [
             asyncio.create_task(deliver_in_turn())

@@ -550,6 +550,29 @@ async def test_outcomes_are_recorded_in_groups_so_a_crash_repeats_few(
     assert sum(map(len, store.recorded_groups)) == 500
 
 
+async def test_at_a_slow_sending_rate_outcomes_are_recorded_every_second(
+    store: InMemoryReminderStore, notifier: RecordingNotifier, clock: ManualClock
+) -> None:
+    """When sending is slow (Telegram's pace), a group is recorded once its oldest outcome
+    has waited `record_within`, long before `record_every` outcomes pile up."""
+    for patient_id in range(10):
+        dose(store, patient_id)
+    policy = DispatchPolicy(concurrency=1, record_every=1000, record_within=timedelta(seconds=1))
+
+    def take_400_ms(reminder: Reminder) -> None:
+        clock.advance(timedelta(milliseconds=400))
+
+    for reminder_id in list(store.rows):
+        notifier.script(reminder_id, take_400_ms)
+
+    assert await Dispatcher(store, notifier, clock, policy=policy).run_once() == DispatchReport(
+        sent=10
+    )
+    # Outcomes come at 0.4, 0.8, 1.2 ... 4.0 s. A group opens with its first outcome and is
+    # recorded by the first outcome at least 1 s later: [0.4-1.6], [2.0-3.2], then the rest.
+    assert [len(group) for group in store.recorded_groups] == [4, 4, 2]
+
+
 async def test_a_crashed_workers_rows_go_out_once_its_lease_has_run_out(
     dispatcher: Dispatcher,
     store: InMemoryReminderStore,
