@@ -10,7 +10,7 @@ from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.keyboards import inline_keyboard
-from bot.reminder_messages import ObsoleteReminder, ReminderFacts, render
+from bot.reminder_messages import DOSE_KINDS, ObsoleteReminder, ReminderFacts, render
 from scheduling.model import Reminder
 from scheduling.ports import (
     Clock,
@@ -23,6 +23,7 @@ from scheduling.ports import (
 from scheduling.regimen import next_dose
 from scheduling.sites import suggest_site
 from storage.broadcasts import BroadcastRepository
+from storage.check_ins import CheckInRepository, reaction_reported
 from storage.doses import DoseRepository
 from storage.patients import PatientRepository
 from storage.planning import course_of
@@ -48,6 +49,10 @@ async def load_facts(
     broadcast_text = None
     if reminder.broadcast_id is not None:
         broadcast_text = await BroadcastRepository(session).text_of(reminder.broadcast_id)
+    reaction_after_last_dose = False
+    if doses and reminder.kind in DOSE_KINDS:
+        check_ins = await CheckInRepository(session).list_for_patient(patient.id)
+        reaction_after_last_dose = reaction_reported(check_ins, doses[-1].number)
     facts = ReminderFacts(
         settings=patient.settings,
         open_dose=next_dose(course) if course is not None else None,
@@ -59,6 +64,7 @@ async def load_facts(
         last_dose=doses[-1] if doses else None,
         broadcast_text=broadcast_text,
         now=clock(),
+        reaction_after_last_dose=reaction_after_last_dose,
     )
     return patient.chat_id, facts
 

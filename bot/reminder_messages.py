@@ -44,6 +44,8 @@ class ReminderFacts:
     last_dose: DoseRecord | None
     broadcast_text: str | None
     now: datetime
+    # A reaction was reported after the last dose: the next dose's reminders mention it.
+    reaction_after_last_dose: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +98,24 @@ def _when_injected(injected_at: datetime, now: datetime, settings: ReminderSetti
     return "yesterday's" if injected.date() == current.date() - timedelta(days=1) else "your"
 
 
+def _with_reaction_note(text: str, facts: ReminderFacts) -> str:
+    """Ask the patient to tell their MS team about the last dose's reaction before injecting."""
+    if not facts.reaction_after_last_dose or facts.last_dose is None:
+        return text
+    note = texts.REACTION_BEFORE_DOSE.format(number=facts.last_dose.number)
+    if text.endswith(texts.NOT_MEDICAL_ADVICE):
+        return f"{text.removesuffix(texts.NOT_MEDICAL_ADVICE)}{note}\n{texts.NOT_MEDICAL_ADVICE}"
+    return f"{text}\n\n{note}\n{texts.NOT_MEDICAL_ADVICE}"
+
+
 def _render_dose_kind(reminder: Reminder, facts: ReminderFacts) -> RenderedMessage:
+    message = _render_dose_text(reminder, facts)
+    if reminder.kind is ReminderKind.PREP:
+        return message
+    return RenderedMessage(_with_reaction_note(message.text, facts), message.keyboard)
+
+
+def _render_dose_text(reminder: Reminder, facts: ReminderFacts) -> RenderedMessage:
     dose = facts.open_dose
     if dose is None or dose.number != reminder.dose_number:
         raise ObsoleteReminder(f"dose {reminder.dose_number} is not the open dose")

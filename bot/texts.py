@@ -539,8 +539,10 @@ REACTION_GONE = (
     "before your next injection.\n\n" + NOT_MEDICAL_ADVICE
 )
 REACTION_STILL_THERE = (
-    "Please contact your MS team about it today. Allergic warning signs (" + ALLERGIC_SIGNS
-    + "): call emergency services now.\n\n" + NOT_MEDICAL_ADVICE
+    "Please contact your MS team about it today. Allergic warning signs ("
+    + ALLERGIC_SIGNS
+    + "): call emergency services now.\n\n"
+    + NOT_MEDICAL_ADVICE
 )
 # CLINICAL.md: after a reaction the MS team decides how the next injection is given; the bot
 # only asks the patient to tell them before the next injection.
@@ -548,3 +550,8 @@ REACTION_BEFORE_DOSE = (
     "After dose {number} you told me about a reaction. If you haven't yet, tell your MS team "
     "before you inject: they decide how your next injection is given."
 )
+
+# /history: what was answered about each dose, beside it.
+HISTORY_CHECK_IN_GOOD = "all good"
+HISTORY_CHECK_IN_GROUPS = {"skin": "skin", "flu": "flu-like", "allergic": "allergic warning signs"}
+HISTORY_CHECK_IN_UNANSWERED = "check-in not answered"

@@ -116,3 +116,60 @@ class CheckInRepository:
             .order_by(CheckInRow.asked_at, CheckInRow.id)
         )
         return [to_check_in(row) for row in rows]
+
+    async def list_for_dose(self, patient_id: int, dose_number: int) -> list[CheckIn]:
+        """The check-ins and reports about one dose, oldest first."""
+        rows = await self._session.scalars(
+            select(CheckInRow)
+            .where(CheckInRow.patient_id == patient_id, CheckInRow.dose_number == dose_number)
+            .order_by(CheckInRow.asked_at, CheckInRow.id)
+        )
+        return [to_check_in(row) for row in rows]
+
+    async def revise(
+        self,
+        check_in_id: int,
+        *,
+        answers: Sequence[str],
+        severity: str | None,
+        urgent: bool,
+    ) -> CheckIn | None:
+        """Refine an answered check-in (which symptoms, how bad); `answered_at` stays the first
+        answer's, so the reaction's follow-up keeps its morning. None: no such check-in."""
+        if severity is not None and severity not in SEVERITIES:
+            raise ValueError(f"severity must be one of {SEVERITIES}, got {severity!r}")
+        row = await self._session.get(CheckInRow, check_in_id)
+        if row is None:
+            return None
+        row.answers = list(answers)
+        row.severity = severity
+        row.urgent = urgent
+        await self._session.flush()
+        return to_check_in(row)
+
+
+# --- what the answers say -----------------------------------------------------------------------
+# Answers are short strings: "good", a group ("skin", "flu", "allergic"), a group's symptom
+# ("skin:redness"), and the reaction follow-up's answer ("follow_up:gone" / "follow_up:still").
+
+ALL_GOOD = "good"
+ALLERGIC = "allergic"
+FOLLOW_UP_PREFIX = "follow_up:"
+
+
+def reports_reaction(check_in: CheckIn) -> bool:
+    """Whether an answered check-in reports any reaction (anything but "all good")."""
+    return check_in.status is CheckInStatus.ANSWERED and any(
+        answer != ALL_GOOD and not answer.startswith(FOLLOW_UP_PREFIX)
+        for answer in check_in.answers
+    )
+
+
+def followed_up(check_in: CheckIn) -> bool:
+    """Whether the patient answered "are the symptoms gone?" for this report."""
+    return any(answer.startswith(FOLLOW_UP_PREFIX) for answer in check_in.answers)
+
+
+def reaction_reported(check_ins: Sequence[CheckIn], dose_number: int) -> bool:
+    """Whether a reaction was reported about dose `dose_number`."""
+    return any(c.dose_number == dose_number and reports_reaction(c) for c in check_ins)

@@ -25,12 +25,16 @@ from scheduling.model import (
     Patient,
     PatientStatus,
     PlannedDose,
+    Reminder,
+    ReminderKind,
     ReminderSettings,
+    ReminderStatus,
     require_utc,
 )
 from scheduling.planner import PlanFacts, Reconciliation, desired_reminders, reconcile
 from scheduling.regimen import mid_treatment_course, next_dose
-from storage.check_ins import CheckInRepository
+from scheduling.timeline import CHECK_IN_WINDOW
+from storage.check_ins import CheckInRepository, followed_up, reports_reaction
 from storage.doses import DoseAlreadyRecorded, DoseRepository
 from storage.patients import UNSET, PatientNotFound, PatientRepository, Unset
 from storage.reminders import ReminderRepository
@@ -66,6 +70,71 @@ def _check_in_open(doses: Sequence[DoseRecord], check_ins: Sequence[CheckIn]) ->
     )
 
 
+def _reaction_reported_at(
+    doses: Sequence[DoseRecord], check_ins: Sequence[CheckIn]
+) -> datetime | None:
+    """When the latest dose's newest reaction report not yet followed up was made, if any."""
+    if not doses:
+        return None
+    last = doses[-1].number
+    waiting = [
+        check_in.answered_at
+        for check_in in check_ins
+        if check_in.dose_number == last
+        and check_in.answered_at is not None
+        and reports_reaction(check_in)
+        and not followed_up(check_in)
+    ]
+    return max(waiting, default=None)
+
+
+async def _close_unanswered(
+    session: AsyncSession,
+    patient_id: int,
+    doses: Sequence[DoseRecord],
+    check_ins: list[CheckIn],
+    reminders: Sequence[Reminder],
+    *,
+    now: datetime,
+) -> list[CheckIn]:
+    """Record as unanswered every check-in that was sent and whose window ended unanswered.
+
+    A check-in's window ends 24 h after the injection (the nudge expires then too), or when a
+    later dose is recorded. Returns the check-ins as they are now.
+    """
+    check_ins_repository = CheckInRepository(session)
+    by_number = {dose.number: dose for dose in doses}
+    last = doses[-1].number if doses else None
+    asked = [
+        reminder
+        for reminder in reminders
+        if reminder.kind is ReminderKind.CHECK_IN
+        and reminder.status is ReminderStatus.SENT
+        and reminder.dose_number in by_number
+    ]
+    changed = False
+    for reminder in asked:
+        number = reminder.dose_number
+        assert number is not None
+        about = [check_in for check_in in check_ins if check_in.dose_number == number]
+        if any(check_in.status is not CheckInStatus.PENDING for check_in in about):
+            continue
+        injected_at = by_number[number].injected_at
+        window_over = number != last or (
+            injected_at is not None and now >= injected_at + CHECK_IN_WINDOW
+        )
+        if not window_over:
+            continue
+        pending = about[-1] if about else None
+        if pending is None:
+            pending = await check_ins_repository.create(
+                patient_id, dose_number=number, asked_at=reminder.due_at
+            )
+        await check_ins_repository.mark_unanswered(pending.id)
+        changed = True
+    return await check_ins_repository.list_for_patient(patient_id) if changed else check_ins
+
+
 async def _require_patient(session: AsyncSession, patient_id: int) -> Patient:
     patient = await PatientRepository(session).get(patient_id)
     if patient is None:
@@ -77,20 +146,27 @@ async def replan(session: AsyncSession, patient_id: int, *, now: datetime) -> Re
     """Rewrite the patient's pending reminders from their facts; returns what changed."""
     patient = await _require_patient(session, patient_id)
     doses = await DoseRepository(session).list_for_patient(patient_id)
-    check_ins = await CheckInRepository(session).list_for_patient(patient_id)
     reminders = ReminderRepository(session)
+    existing = await reminders.list_for_patient(patient_id)
+    check_ins = await _close_unanswered(
+        session,
+        patient_id,
+        doses,
+        await CheckInRepository(session).list_for_patient(patient_id),
+        existing,
+        now=now,
+    )
     facts = PlanFacts(
         status=patient.status,
         course=course_of(patient, doses),
         settings=patient.settings,
         snoozed_until=patient.snoozed_until,
         check_in_open=_check_in_open(doses, check_ins),
+        reaction_reported_at=_reaction_reported_at(doses, check_ins),
     )
     if patient.status is PatientStatus.UNREACHABLE:
         return Reconciliation()  # held as they are until the patient comes back
-    changes = reconcile(
-        desired_reminders(facts), await reminders.list_for_patient(patient_id), now=now
-    )
+    changes = reconcile(desired_reminders(facts), existing, now=now)
     await reminders.delete_pending_ids(patient_id, changes.to_remove)
     await reminders.add_planned(patient_id, changes.to_add)
     return changes

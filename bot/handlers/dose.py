@@ -21,6 +21,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filt
 
 from bot import dose_actions as actions
 from bot import texts
+from bot.checkin_flow import with_check_ins
 from bot.keyboards import inline_keyboard
 from bot.next_dose import next_dose_text
 from bot.reminder_messages import dose_keyboard
@@ -35,6 +36,7 @@ from scheduling.model import (
     ReminderKind,
     ReminderStatus,
 )
+from storage.check_ins import CheckInRepository
 from storage.doses import DoseRepository
 from storage.patients import PatientRepository
 from storage.planning import DoseNotOpen, DoseOutOfOrder, open_dose, record_dose, snooze
@@ -323,11 +325,15 @@ async def show_history(update: Update, context: Context) -> None:
         doses = (
             [] if patient is None else await DoseRepository(session).list_for_patient(patient.id)
         )
+        check_ins = (
+            [] if patient is None else await CheckInRepository(session).list_for_patient(patient.id)
+        )
     if patient is None:
         await message.reply_text(texts.NOT_SET_UP)
         return
     now: datetime = services.clock()
-    await message.reply_text(actions.history_text(doses, now=now, settings=patient.settings))
+    history = actions.history_text(doses, now=now, settings=patient.settings)
+    await message.reply_text(with_check_ins(history, check_ins))  # reactions beside each dose
 
 
 def build_handlers() -> list[BaseHandler[Update, Context, None]]:
