@@ -60,7 +60,6 @@ BUTTON_SHARE_LOCATION = "📍 Share my location"
 LOCATION_USED = "Thanks. I used your location only to find your time zone; I don't keep it."
 ZONE_LOCAL_TIME = "{zone}: your time now is {local_time} on {local_day}."
 IS_THAT_RIGHT = "Is that right?"
-CONFIRM_TIME_ZONE = ZONE_LOCAL_TIME + " " + IS_THAT_RIGHT
 ZONES_FOUND = "A few time zones match that."
 CHOOSE_TIME_ZONE = "Which one is yours?"
 ZONE_CHOICE = "{zone} (now {local_time})"
@@ -125,13 +124,6 @@ NUMBER_NOT_UNDERSTOOD = "Please type a number from 4 to 200, for example 9."
 BUTTON_NO_LONGER_VALID = "This button is no longer valid."
 TEXT_OUTSIDE_A_STEP = "I'm not waiting for an answer right now. Send /help to see what I can do."
 NOT_SET_UP = "Send /start to set up your reminders."
-
-HELP = (
-    "I send Kesimpta dose reminders at your local time.\n\n"
-    "/start – set up or see your next dose\n"
-    "/help – this message\n\n"
-    "For questions about your treatment, ask your MS team. " + NOT_MEDICAL_ADVICE
-)
 
 PRIVATE_CHAT_ONLY = (
     "I only work in a private chat, so that health information never ends up in a group. "
@@ -369,7 +361,6 @@ SETTINGS_SITE_OFF = "✗ {site} (left out)"
 
 # Titles shown with the answer once a setting is changed ("Reminder time\n\n✓ 07:30").
 SETTINGS_TIME_TITLE = "Reminder time"
-SETTINGS_ZONE_TITLE = "Time zone"
 SETTINGS_MODE_TITLE = "Dose spacing after Week 4"
 SETTINGS_QUIET_TITLE = "Quiet hours"
 SETTINGS_HEADS_UP_TITLE = "Heads-up the day before"
@@ -469,6 +460,7 @@ HELP = (
     "/next – your next dose and site\n"
     "/log – record an injection\n"
     "/history – your recent doses\n"
+    "/reaction – tell me about a reaction after an injection\n"
     "/settings – time, time zone, spacing, quiet hours and more\n"
     "/pause – pause reminders\n"
     "/resume – turn them back on\n"
