@@ -27,6 +27,19 @@ from scheduling.timeline import check_in_reminders, dose_reminders, reaction_fol
 # Kinds the plan owns; broadcasts live in the same outbox but are never replanned.
 PLANNED_KINDS = frozenset(kind for kind in ReminderKind if kind is not ReminderKind.BROADCAST)
 
+# Kinds a dose gets at most once: after one went out, a replan that re-times them (new quiet
+# hours, a new check-in delay) must not send a second. Dose reminders and follow-ups are
+# nags, keyed by their time, and may come again at a newly chosen time.
+ONCE_PER_DOSE = frozenset(
+    {
+        ReminderKind.HEADS_UP,
+        ReminderKind.PREP,
+        ReminderKind.CHECK_IN,
+        ReminderKind.CHECK_IN_NUDGE,
+    }
+)
+_GONE_OUT = frozenset({ReminderStatus.CLAIMED, ReminderStatus.SENT, ReminderStatus.FAILED})
+
 
 @dataclass(frozen=True, slots=True)
 class PlanFacts:
@@ -74,11 +87,18 @@ def reconcile(
     - a wanted reminder already in the outbox (pending, in flight or done) is left alone;
     - a pending row the plan no longer wants is removed (rows in flight are not touched);
     - a new wanted reminder is added unless it has already gone stale: one that fell due in
-      the past but is still meaningful (a missed dose reminder) goes out at once.
+      the past but is still meaningful (a missed dose reminder) goes out at once;
+    - a kind a dose gets once (heads-up, prep, check-in, nudge) is not added again after one
+      of that kind went out for the dose, whatever its new time.
     """
     now = require_utc(now, "now")
     planned_rows = [row for row in existing if row.kind in PLANNED_KINDS]
     known = {_key(row) for row in planned_rows}
+    once_done = {
+        (row.kind, row.dose_number)
+        for row in planned_rows
+        if row.kind in ONCE_PER_DOSE and row.status in _GONE_OUT
+    }
     wanted = list(desired)
     wanted_keys = {reminder.key for reminder in wanted}
     to_remove = [
@@ -89,6 +109,8 @@ def reconcile(
     to_add = [
         reminder
         for reminder in wanted
-        if reminder.key not in known and (reminder.expires_at is None or reminder.expires_at > now)
+        if reminder.key not in known
+        and (reminder.kind, reminder.dose_number) not in once_done
+        and (reminder.expires_at is None or reminder.expires_at > now)
     ]
     return Reconciliation(to_add=to_add, to_remove=to_remove)

@@ -3,6 +3,7 @@ without repeating or losing a message (DESIGN.md "One idea", "Reminders (outbox)
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -284,3 +285,31 @@ def test_check_in_for_a_dose_with_an_injection_time_only() -> None:
     wanted = desired_reminders(facts(course=course, check_in_open=True))
     (check_in,) = [r for r in wanted if r.kind is ReminderKind.CHECK_IN]
     assert check_in.due_at == utc("2026-01-03T13:00")  # 3 h after dose 1
+
+
+def test_a_check_in_that_went_out_is_not_sent_again_at_a_new_time() -> None:
+    """A check-in already sent for this dose is not planned again when a settings change
+    (quiet hours, check-in delay) moves its time: a dose gets one check-in."""
+    sent = desired_reminders(facts(check_in_open=True))
+    sent_check_in = next(r for r in sent if r.kind is ReminderKind.CHECK_IN)
+    later_settings = settings_in("Europe/London", time(9, 0))
+    later = desired_reminders(
+        facts(
+            check_in_open=True, settings=replace(later_settings, check_in_delay=timedelta(hours=8))
+        )
+    )
+    moved = next(r for r in later if r.kind is ReminderKind.CHECK_IN)
+    assert moved.due_at != sent_check_in.due_at
+    now = sent_check_in.due_at + timedelta(minutes=5)
+    changes = reconcile(later, [row(sent_check_in, ReminderStatus.SENT)], now=now)
+    assert ReminderKind.CHECK_IN not in {r.kind for r in changes.to_add}
+
+
+def test_a_cancelled_prep_may_be_planned_again_at_a_new_time() -> None:
+    """A prep reminder cancelled as stale (never sent) does not stop a re-timed one."""
+    planned = desired_reminders(facts())
+    prep = next(r for r in planned if r.kind is ReminderKind.PREP)
+    now = prep.due_at - timedelta(days=1)
+    later = desired_reminders(facts(settings=settings_in("Europe/London", time(10, 0))))
+    changes = reconcile(later, [row(prep, ReminderStatus.CANCELLED)], now=now)
+    assert ReminderKind.PREP in {r.kind for r in changes.to_add}

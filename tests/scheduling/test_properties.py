@@ -27,6 +27,7 @@ from scheduling.model import (
     ReminderStatus,
 )
 from scheduling.planner import (
+    ONCE_PER_DOSE,
     PLANNED_KINDS,
     PlanFacts,
     Reconciliation,
@@ -558,15 +559,27 @@ def test_reconcile_is_idempotent(
 def test_reconcile_never_repeats_never_drops_and_never_touches_what_is_not_its_own(
     case: tuple[list[PlannedReminder], list[Reminder], datetime],
 ) -> None:
-    """Added: exactly the wanted reminders whose key is not in the outbox (any status) and that
-    are not stale at `now`. Removed: exactly the pending, planned rows that are not wanted;
-    never a claimed or finished row, never a broadcast."""
+    """Added: exactly the wanted reminders whose key is not in the outbox (any status), that
+    are not stale at `now`, and whose kind, if a dose gets it once, has not gone out (claimed,
+    sent or failed) for that dose. Removed: exactly the pending, planned rows that are not
+    wanted; never a claimed or finished row, never a broadcast."""
     desired, existing, now = case
     result = reconcile(desired, existing, now=now)
-    known = {_key(row) for row in existing if row.kind is not ReminderKind.BROADCAST}
+    planned = [row for row in existing if row.kind is not ReminderKind.BROADCAST]
+    known = {_key(row) for row in planned}
+    gone_out = {ReminderStatus.CLAIMED, ReminderStatus.SENT, ReminderStatus.FAILED}
+    once_done = {
+        (row.kind, row.dose_number)
+        for row in planned
+        if row.kind in ONCE_PER_DOSE and row.status in gone_out
+    }
     wanted_keys = {r.key for r in desired}
     assert result.to_add == [
-        r for r in desired if r.key not in known and (r.expires_at is None or r.expires_at > now)
+        r
+        for r in desired
+        if r.key not in known
+        and (r.kind, r.dose_number) not in once_done
+        and (r.expires_at is None or r.expires_at > now)
     ]
     assert sorted(result.to_remove) == sorted(
         row.id
