@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from typing import Any, TypeAlias
 
-from telegram import BotCommand, Update
+from telegram import BotCommand, BotCommandScopeChat, Update
+from telegram.error import TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -14,10 +16,13 @@ from telegram.ext import (
 )
 
 from bot.alerts import AdminAlerter
+from bot.broadcast_progress import schedule_progress
 from bot.config import Settings
 from bot.dispatch_job import schedule_dispatching
 from bot.handlers import (
     account,
+    admin,
+    broadcast,
     checkin,
     dose,
     errors,
@@ -81,10 +86,12 @@ def build_application(
             clock=clock,
             started_at=clock(),
             dispatcher=dispatcher,
+            alerter=alerter,
         )
-        await application.bot.set_my_commands(PATIENT_COMMANDS)
+        await set_command_menus(application, settings.admin_ids)
         if dispatch_ticks:
             schedule_dispatching(application.job_queue, settings.dispatch_interval_seconds)
+            schedule_progress(application.job_queue)
         log.info("bot ready as @%s", application.bot.username)
 
     async def post_shutdown(application: BotApplication) -> None:
@@ -117,6 +124,8 @@ def build_application(
         *settings_menu.build_handlers(),
         *account.build_handlers(),
         *checkin.build_handlers(),
+        *broadcast.build_handlers(),
+        *admin.build_handlers(),
         *start.build_handlers(),
         *typed_input.build_handlers(
             [
@@ -130,6 +139,20 @@ def build_application(
         application.add_handler(handler)
     application.add_error_handler(errors.report_error)
     return application
+
+
+async def set_command_menus(application: BotApplication, admin_ids: Collection[int]) -> None:
+    """Patient commands for everyone; admin commands too, but only in each admin's chat."""
+    # Admins first: Telegram answers "chat not found" for an admin who never started the
+    # bot, which must not stop start-up; the default menu comes last and must succeed.
+    for admin_id in sorted(admin_ids):
+        try:
+            await application.bot.set_my_commands(
+                PATIENT_COMMANDS + admin.ADMIN_COMMANDS, scope=BotCommandScopeChat(admin_id)
+            )
+        except TelegramError as error:
+            log.warning("no admin command menu for one admin: %s", type(error).__name__)
+    await application.bot.set_my_commands(PATIENT_COMMANDS)
 
 
 def allowed_updates() -> list[str]:

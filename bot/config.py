@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     webhook_url: str | None = None
     log_level: LogLevel = "INFO"
     dispatch_interval_seconds: float = Field(default=5.0, gt=0, le=300)
+    # Urgent reaction reports alert the admins only when the deployment opts in (the
+    # onboarding then tells patients so).
+    alert_urgent_reactions: bool = False
 
     @field_validator("admin_ids", mode="before")
     @classmethod

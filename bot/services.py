@@ -8,6 +8,7 @@ from typing import Any, TypeAlias
 
 from telegram.ext import CallbackContext, ExtBot
 
+from bot.alerts import AdminAlerter
 from bot.config import Settings
 from scheduling.dispatcher import Dispatcher
 from scheduling.ports import Clock
@@ -21,6 +22,7 @@ class Services:
     clock: Clock
     started_at: datetime
     dispatcher: Dispatcher
+    alerter: AdminAlerter
 
 
 class BotData:

@@ -547,3 +547,78 @@ REACTION_BEFORE_DOSE = (
 HISTORY_CHECK_IN_GOOD = "all good"
 HISTORY_CHECK_IN_GROUPS = {"skin": "skin", "flu": "flu-like", "allergic": "allergic warning signs"}
 HISTORY_CHECK_IN_UNANSWERED = "check-in not answered"
+
+# --- admin commands (only admins ever see these) --------------------------------------------
+
+ADMIN_PATIENT_USAGE = "Send /patient followed by a Telegram user id, e.g. /patient 123456789."
+ADMIN_PATIENT_UNKNOWN = "No patient has the Telegram id {telegram_id}."
+ADMIN_STATS = (
+    "📊 Stats\n"
+    "Patients: {onboarding} onboarding, {active} active, {paused} paused, "
+    "{unreachable} unreachable\n"
+    "Last 30 days: {doses} doses, {on_time} within a day of plan\n"
+    "Overdue now (1+ day): {overdue}\n"
+    "Check-ins answered (30 days): {answered} of {asked}\n"
+    "Reactions (30 days): {reactions}\n"
+    "Urgent reports (30 days): {urgent}\n"
+    "Reminders: {pending} pending, {sent_today} sent today, {failed} failed\n"
+    "Database: {database}\n"
+    "Up {uptime} · version {version}"
+)
+ADMIN_STATS_NO_REACTIONS = "none"
+ADMIN_STATS_ON_TIME_NONE = "no planned dates"
+ADMIN_PATIENT = (
+    "👤 Patient #{patient_id} (Telegram {telegram_id})\n"
+    "Status: {status}\n"
+    "Time zone: {time_zone}\n"
+    "Next dose: {next_dose}"
+)
+ADMIN_NEXT_DOSE = "dose {number} due {due_on}"
+ADMIN_NEXT_DOSE_NONE = "not planned yet"
+ADMIN_LAST_DOSES = "Last doses:"
+ADMIN_DOSE_LINE = "• dose {number} on {injected_on} ({lateness})"
+ADMIN_ON_TIME = "on time"
+ADMIN_DAYS_LATE = "{days} d late"
+ADMIN_DAYS_EARLY = "{days} d early"
+ADMIN_PLAN_UNKNOWN = "plan unknown"
+ADMIN_RECENT_REACTIONS = "Recent reactions:"
+ADMIN_REACTION_LINE = "• dose {dose}: {kinds}"
+ADMIN_PENDING_REMINDERS = "Pending reminders:"
+ADMIN_REMINDER_LINE = "• {kind} at {due_at}"
+ADMIN_NONE_YET = "none"
+ADMIN_BUTTON_PAUSE = "Pause reminders"
+ADMIN_BUTTON_RESUME = "Resume reminders"
+ADMIN_PAUSED = "Patient #{patient_id}: reminders paused."
+ADMIN_RESUMED = "Patient #{patient_id}: reminders resumed."
+ADMIN_OVERDUE_TITLE = "⏰ Overdue doses, most overdue first:"
+ADMIN_OVERDUE_LINE = "• {telegram_id}: dose {dose}, {days} d overdue"
+ADMIN_OVERDUE_MORE = "…and {count} more."
+ADMIN_OVERDUE_NONE = "No patient is overdue."
+ADMIN_AUDIT_TITLE = "🗒 Latest admin actions:"
+ADMIN_AUDIT_LINE = "• {at} · admin {admin} · {action}{target}"
+ADMIN_AUDIT_NONE = "No admin actions recorded yet."
+
+# Alerts to admins: internal ids and error types only, never health details or tokens.
+ALERT_URGENT_REACTION = "a patient reported allergic warning signs, patient #{patient_id}"
+ALERT_UNHANDLED_ERROR = "unhandled {error} while handling {where}"
+
+# Appended to the welcome only when the deployment sets ALERT_URGENT_REACTIONS=true.
+WELCOME_URGENT_ALERTS = (
+    "If you report allergic warning signs, the people who run this bot are told too, "
+    "without any details. They are not your medical team: in an emergency, call emergency "
+    "services yourself."
+)
+
+# --- /broadcast (admins) ---
+BROADCAST_USAGE = (
+    "Write the message after the command, for example:\n/broadcast The bot will be down "
+    "for maintenance tonight."
+)
+BROADCAST_TOO_LONG = "That message is too long: keep it under {limit} characters."
+BROADCAST_PREVIEW = "Patients will see:\n\n{message}\n\nIt will reach {count:,} patients."
+BUTTON_BROADCAST_SEND = "Send"
+BUTTON_BROADCAST_CANCEL = "Cancel"
+BROADCAST_STARTING = "Sending the message…"
+BROADCAST_CANCELLED = "Not sent."
+BROADCAST_PROGRESS = "{sent:,} of {total:,} sent"
+BROADCAST_DONE = "Done: sent {sent:,}, unreachable {unreachable:,}, failed {failed:,}"

@@ -109,6 +109,8 @@ class BroadcastRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     status: Mapped[str] = mapped_column(String(STATUS_LENGTH))
     total: Mapped[int] = mapped_column(server_default=sql_text("0"))
+    # The admin's "N of M sent" message (in the admin's chat), edited until the end.
+    progress_message_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class ReminderRow(Base):

@@ -108,6 +108,9 @@ async def _choose(
             else await _other_check_in_messages(session, patient.id, check_in, message.message_id)
         )
     allergic = press.choice == ALLERGIC
+    if allergic and check_in is not None and services.settings.alert_urgent_reactions:
+        # Opt-in (the welcome says so); the internal id only, no health details.
+        await services.alerter.alert(texts.ALERT_URGENT_REACTION.format(patient_id=patient.id))
     if check_in is None:
         # An allergic press has had its answer: the urgent message.
         await query.answer(None if allergic else texts.BUTTON_NO_LONGER_VALID)

@@ -50,6 +50,11 @@ _SEEN_KEY = "onboarding_seen"
 # --- /start -------------------------------------------------------------------------------------
 
 
+def welcome_text(urgent_alerts: bool) -> str:
+    """The welcome; it says admins hear of urgent reports when the deployment turns that on."""
+    return f"{texts.WELCOME}\n\n{texts.WELCOME_URGENT_ALERTS}" if urgent_alerts else texts.WELCOME
+
+
 async def start(update: Update, context: Context) -> None:
     """Welcome a newcomer, continue an unfinished set-up, or show a set-up patient their dose."""
     message, user = update.effective_message, update.effective_user
@@ -72,7 +77,10 @@ async def start(update: Update, context: Context) -> None:
         await message.reply_text(overview)
     else:
         agree = InlineKeyboardButton(texts.BUTTON_AGREE, callback_data=flow.AGREE)
-        await message.reply_text(texts.WELCOME, reply_markup=InlineKeyboardMarkup([[agree]]))
+        await message.reply_text(
+            welcome_text(services.settings.alert_urgent_reactions),
+            reply_markup=InlineKeyboardMarkup([[agree]]),
+        )
 
 
 async def _overview(session: AsyncSession, patient: Patient, *, now: datetime) -> str:
@@ -152,7 +160,7 @@ async def _agree(query: CallbackQuery, message: Message, context: Context) -> No
     user_id = query.from_user.id
     # The consent button is valid only on the welcome, and only once.
     created = False
-    if message.text == texts.WELCOME:
+    if message.text == welcome_text(services.settings.alert_urgent_reactions):
         try:
             async with services.database.sessions.begin() as session:
                 patients = PatientRepository(session)

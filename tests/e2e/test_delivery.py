@@ -153,6 +153,7 @@ async def test_permanent_failure_alerts_the_admins(
     alerts = bot_texts(fake, ADMIN)
     assert len(alerts) == 1 and "could not be delivered" in alerts[0]
     assert "dose" not in alerts[0].lower()  # no health data in alerts
+    assert fake.token not in alerts[0] and "too long" not in alerts[0]  # nor tokens, nor text
 
 
 async def test_three_hours_of_downtime(
