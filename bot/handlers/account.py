@@ -17,13 +17,8 @@ from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, 
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot import texts
-from bot.handlers.settings import (
-    answer_quietly,
-    describe_next_dose,
-    is_own_private_message,
-    not_set_up_reply,
-    quietly,
-)
+from bot.handlers.common import answer_quietly, is_own_private_message, quietly, show_answer
+from bot.handlers.settings import describe_next_dose, not_set_up_reply
 from bot.handlers.typed_input import StepRoute
 from bot.parsing import DateAmbiguous, DateOk, parse_date
 from bot.services import Context
@@ -95,7 +90,7 @@ async def _confirm_pause(
                 await release_held(session, patient.id)  # then removed by the replan
             await set_status(session, patient.id, PatientStatus.PAUSED, now=now)
     label = texts.BUTTON_PAUSE_CONFIRM if yes else texts.BUTTON_PAUSE_CANCEL
-    await _show_answer(message, label)
+    await show_answer(message, label)
     await message.reply_text(texts.PAUSED if yes else texts.PAUSE_CANCELLED)
 
 
@@ -174,7 +169,7 @@ async def _press_resume(
     await query.answer()
     reply = await _resume(context, patient, day, due, now=now)
     label = texts.BUTTON_KEEP_PLAN if day is None else texts.day_label(day, today=today)
-    await _show_answer(message, label)
+    await show_answer(message, label)
     await message.reply_text(reply)
 
 
@@ -345,7 +340,7 @@ async def _confirm_delete(
         if context.user_data is not None:
             context.user_data.clear()
     label = texts.BUTTON_DELETE_CONFIRM if yes else texts.BUTTON_DELETE_CANCEL
-    await _show_answer(message, label)
+    await show_answer(message, label)
     await message.reply_text(texts.DELETED if yes else texts.DELETE_CANCELLED)
 
 
@@ -398,16 +393,6 @@ def _confirm_keyboard(kind: str, patient_id: int, yes: str, no: str) -> InlineKe
             [InlineKeyboardButton(yes, callback_data=f"{prefix}:yes:{patient_id}")],
             [InlineKeyboardButton(no, callback_data=f"{prefix}:no:{patient_id}")],
         ]
-    )
-
-
-async def _show_answer(message: Message, answer: str) -> None:
-    """The answered question keeps its text, shows the answer, and loses its buttons."""
-    if not message.text:
-        await quietly(message.edit_reply_markup(None))
-        return
-    await quietly(
-        message.edit_text(texts.ANSWER_CHOSEN.format(question=message.text, answer=answer))
     )
 
 

@@ -13,7 +13,7 @@ from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, 
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot import texts
-from bot.handlers.settings import answer_quietly, is_own_private_message, quietly
+from bot.handlers.common import answer_quietly, is_own_private_message, quietly
 from bot.handlers.start import answer_unknown_command
 from bot.services import Context
 from storage.broadcasts import BroadcastNotDraft, BroadcastRepository, BroadcastStatus

@@ -7,18 +7,15 @@ sends the urgent message before anything else, even before the press is checked.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import Awaitable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import CallbackQuery, Message, Update
-from telegram.constants import ChatType
-from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot import checkin_flow as flow
 from bot import texts
+from bot.handlers.common import answer_quietly, is_own_private_message, quietly, show_answer
 from bot.keyboards import inline_keyboard
 from bot.services import Context
 from scheduling.model import CheckIn, Patient, PatientStatus, ReminderStatus
@@ -50,7 +47,7 @@ async def answer_check_in_button(update: Update, context: Context) -> None:
     try:
         await _answer_button(query, context)
     except Exception:
-        await _answer_quietly(query)  # every button press is answered, even on a failure
+        await answer_quietly(query)  # every button press is answered, even on a failure
         raise
 
 
@@ -59,12 +56,7 @@ async def _answer_button(query: CallbackQuery, context: Context) -> None:
     message = query.message
     user_id = query.from_user.id
     # Only buttons in this user's own private chat count; ids are checked in storage.
-    if (
-        press is None
-        or not isinstance(message, Message)
-        or message.chat.type != ChatType.PRIVATE
-        or message.chat.id != user_id
-    ):
+    if press is None or not is_own_private_message(message, user_id):
         await query.answer(texts.BUTTON_NO_LONGER_VALID)
         return
     allergic = isinstance(press, flow.Choose) and press.choice == ALLERGIC
@@ -118,9 +110,9 @@ async def _choose(
     await query.answer()
     if allergic and isinstance(press.source, FromCheckIn):
         return  # pressed under a question still being answered: that question stays
-    await _show_answer(message, flow.CHOICE_LABELS[press.choice])
+    await show_answer(message, flow.CHOICE_LABELS[press.choice])
     for message_id in others:  # the check-in and its nudge: one answer is enough
-        await _quietly(context.bot.edit_message_reply_markup(message.chat.id, message_id))
+        await quietly(context.bot.edit_message_reply_markup(message.chat.id, message_id))
     if press.choice == ALL_GOOD:
         await message.reply_text(texts.CHECKIN_ALL_GOOD)
     elif not allergic:
@@ -145,13 +137,13 @@ async def _pick(
     if isinstance(press, flow.Toggle):
         await query.answer()
         screen = flow.symptoms_question(group, check_in.id, press.mask)
-        await _quietly(message.edit_reply_markup(inline_keyboard(screen.keyboard)))
+        await quietly(message.edit_reply_markup(inline_keyboard(screen.keyboard)))
         return
     if press.mask == 0:
         await query.answer(texts.CHECKIN_PICK_ONE)
         return
     await query.answer()
-    await _show_answer(message, flow.symptoms_label(group, press.mask))
+    await show_answer(message, flow.symptoms_label(group, press.mask))
     screen = flow.severity_question(check_in.id, press.mask)
     await message.reply_text(screen.text, reply_markup=inline_keyboard(screen.keyboard))
 
@@ -178,7 +170,7 @@ async def _rate(
         await query.answer(texts.BUTTON_NO_LONGER_VALID)
         return
     await query.answer()
-    await _show_answer(message, texts.CHECKIN_SEVERITIES[press.severity])
+    await show_answer(message, texts.CHECKIN_SEVERITIES[press.severity])
     screen = flow.note(group, press.severity, check_in.id)
     await message.reply_text(screen.text, reply_markup=inline_keyboard(screen.keyboard))
 
@@ -203,7 +195,7 @@ async def _follow_up(
         return
     await query.answer()
     label = texts.BUTTON_SYMPTOMS_GONE if press.gone else texts.BUTTON_SYMPTOMS_STILL_THERE
-    await _show_answer(message, label)
+    await show_answer(message, label)
     await message.reply_text(texts.REACTION_GONE if press.gone else texts.REACTION_STILL_THERE)
 
 
@@ -249,29 +241,6 @@ async def report_reaction(update: Update, context: Context) -> None:
 
 
 # --- rendering ----------------------------------------------------------------------------------
-
-
-async def _show_answer(message: Message, answer: str) -> None:
-    """The answered question keeps its text, shows the answer, and loses its buttons."""
-    if not message.text:
-        await _quietly(message.edit_reply_markup(None))
-        return
-    await _quietly(
-        message.edit_text(texts.ANSWER_CHOSEN.format(question=message.text, answer=answer))
-    )
-
-
-async def _quietly(edit: Awaitable[object]) -> None:
-    """An edit that may fail harmlessly (already edited, or too old to edit)."""
-    try:
-        await edit
-    except BadRequest as error:
-        log.debug("edit skipped: %s", error.message)
-
-
-async def _answer_quietly(query: CallbackQuery) -> None:
-    with contextlib.suppress(BadRequest):  # answered already, or too old
-        await query.answer()
 
 
 def build_handlers() -> list[BaseHandler[Update, Context, None]]:

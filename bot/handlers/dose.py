@@ -7,21 +7,18 @@ due), applied through `storage.planning` in one transaction, and rendered with
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import CallbackQuery, Message, Update
-from telegram.constants import ChatType
-from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot import dose_actions as actions
 from bot import texts
 from bot.checkin_flow import with_check_ins
+from bot.handlers.common import answer_quietly, is_own_private_message, quietly
 from bot.keyboards import inline_keyboard
 from bot.next_dose import next_dose_text
 from bot.reminder_messages import dose_keyboard
@@ -69,7 +66,7 @@ async def answer_dose_button(update: Update, context: Context) -> None:
     try:
         await _answer_dose_button(query, context)
     except Exception:
-        await _answer_quietly(query)  # every button press is answered, even on a failure
+        await answer_quietly(query)  # every button press is answered, even on a failure
         raise
 
 
@@ -78,12 +75,7 @@ async def _answer_dose_button(query: CallbackQuery, context: Context) -> None:
     message = query.message
     user_id = query.from_user.id
     # Only buttons in this user's own private chat count; the reminder id is checked below.
-    if (
-        button is None
-        or not isinstance(message, Message)
-        or message.chat.type != ChatType.PRIVATE
-        or message.chat.id != user_id
-    ):
+    if button is None or not is_own_private_message(message, user_id):
         await query.answer(texts.BUTTON_NO_LONGER_VALID)
         return
     if button.action in (actions.DONE, actions.SITE):
@@ -97,16 +89,16 @@ async def _answer_dose_button(query: CallbackQuery, context: Context) -> None:
     if button.action == actions.ELSEWHERE:
         await query.answer(texts.ASK_WHERE_INJECTED)
         keyboard = actions.elsewhere_keyboard(press.reminder.id, press.patient)
-        await _quietly(message.edit_reply_markup(inline_keyboard(keyboard)))
+        await quietly(message.edit_reply_markup(inline_keyboard(keyboard)))
     elif button.action == actions.SNOOZE:
         await query.answer(texts.ASK_SNOOZE_FOR)
         keyboard = actions.snooze_keyboard(press.reminder.id)
-        await _quietly(message.edit_reply_markup(inline_keyboard(keyboard)))
+        await quietly(message.edit_reply_markup(inline_keyboard(keyboard)))
     elif button.action == actions.BACK:
         await query.answer()
         suggested = actions.suggested_site(press.patient, press.doses)
         keyboard = dose_keyboard(press.reminder.id, suggested)
-        await _quietly(message.edit_reply_markup(inline_keyboard(keyboard)))
+        await quietly(message.edit_reply_markup(inline_keyboard(keyboard)))
     else:
         await _snooze(query, message, context, press, button)
 
@@ -249,7 +241,7 @@ async def _other_dose_messages(
 async def remove_buttons(context: Context, chat_id: int, message_ids: list[int]) -> None:
     """Take the buttons off older reminders of a recorded dose (no stale buttons left)."""
     for message_id in message_ids:
-        await _quietly(context.bot.edit_message_reply_markup(chat_id, message_id))
+        await quietly(context.bot.edit_message_reply_markup(chat_id, message_id))
 
 
 async def stale_dose_messages(session: AsyncSession, patient_id: int, number: int) -> list[int]:
@@ -267,24 +259,11 @@ async def stale_dose_messages(session: AsyncSession, patient_id: int, number: in
 async def _show_decision(message: Message, decision: str) -> None:
     """The reminder keeps its text, shows what was decided, and loses its buttons."""
     if not message.text:
-        await _quietly(message.edit_reply_markup(None))
+        await quietly(message.edit_reply_markup(None))
         return
-    await _quietly(
+    await quietly(
         message.edit_text(texts.ANSWER_CHOSEN.format(question=message.text, answer=decision))
     )
-
-
-async def _quietly(edit: Awaitable[object]) -> None:
-    """An edit that may fail harmlessly (already edited, or too old to edit)."""
-    try:
-        await edit
-    except BadRequest as error:
-        log.debug("edit skipped: %s", error.message)
-
-
-async def _answer_quietly(query: CallbackQuery) -> None:
-    with contextlib.suppress(BadRequest):  # answered already, or too old
-        await query.answer()
 
 
 # --- /next and /history -------------------------------------------------------------------------

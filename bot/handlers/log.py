@@ -8,19 +8,18 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Awaitable
 from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import CallbackQuery, Message, Update
-from telegram.constants import ChatType
 from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot import dose_actions as actions
 from bot import log_flow as flow
 from bot import texts
+from bot.handlers.common import is_own_private_message, quietly
 from bot.handlers.dose import remove_buttons, stale_dose_messages
 from bot.handlers.typed_input import StepRoute
 from bot.keyboards import inline_keyboard
@@ -92,11 +91,7 @@ async def answer_log_button(update: Update, context: Context) -> None:
 async def _answer_log_button(query: CallbackQuery, context: Context) -> None:
     message = query.message
     user_id = query.from_user.id
-    if (
-        not isinstance(message, Message)
-        or message.chat.type != ChatType.PRIVATE
-        or message.chat.id != user_id
-    ):
+    if not is_own_private_message(message, user_id):
         await query.answer(texts.BUTTON_NO_LONGER_VALID)
         return
     async with context.bot_data.services.database.sessions() as session:
@@ -154,13 +149,13 @@ async def _render(
     moved_on = outcome.question is not None or outcome.state is None
     if moved_on:
         if pressed is not None and outcome.answered is not None and pressed.text:
-            await _quietly(
+            await quietly(
                 pressed.edit_text(
                     texts.ANSWER_CHOSEN.format(question=pressed.text, answer=outcome.answered)
                 )
             )
         elif old is not None and old.question_message_id is not None:
-            await _quietly(bot.edit_message_reply_markup(chat_id, old.question_message_id))
+            await quietly(bot.edit_message_reply_markup(chat_id, old.question_message_id))
     if outcome.notice is not None:
         await bot.send_message(chat_id, outcome.notice)
     if outcome.state is None:
@@ -216,13 +211,6 @@ async def _record(context: Context, user_id: int, entry: flow.LogEntry) -> None:
         return
     await remove_buttons(context, user_id, stale)
     await context.bot.send_message(user_id, actions.recorded_text(patient, doses, now=now))
-
-
-async def _quietly(edit: Awaitable[object]) -> None:
-    try:
-        await edit
-    except BadRequest as error:
-        log.debug("edit skipped: %s", error.message)
 
 
 def _state_of(conversation: ConversationState | None) -> flow.LogState | None:

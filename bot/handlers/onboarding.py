@@ -6,9 +6,7 @@ what the answer leads to, renders that, and stores the new step. The flow decide
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import Awaitable
 from dataclasses import replace
 from datetime import datetime
 
@@ -23,12 +21,11 @@ from telegram import (
     ReplyKeyboardRemove,
     Update,
 )
-from telegram.constants import ChatType
-from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot import onboarding_flow as flow
 from bot import texts
+from bot.handlers.common import answer_quietly, is_own_private_message, quietly, show_answer
 from bot.handlers.typed_input import StepRoute
 from bot.keyboards import inline_keyboard
 from bot.next_dose import next_dose_text
@@ -109,7 +106,7 @@ async def answer_button(update: Update, context: Context) -> None:
     try:
         await _answer_button(query, context)
     except Exception:
-        await _answer_quietly(query)  # every button press is answered, even on a failure
+        await answer_quietly(query)  # every button press is answered, even on a failure
         raise
 
 
@@ -117,11 +114,7 @@ async def _answer_button(query: CallbackQuery, context: Context) -> None:
     message = query.message
     user_id = query.from_user.id
     # Only buttons the bot showed in this user's own private chat count; ids come from there.
-    if (
-        not isinstance(message, Message)
-        or message.chat.type != ChatType.PRIVATE
-        or message.chat.id != user_id
-    ):
+    if not is_own_private_message(message, user_id):
         await query.answer(texts.BUTTON_NO_LONGER_VALID)
         return
     if query.data == flow.AGREE:
@@ -147,7 +140,7 @@ async def _answer_button(query: CallbackQuery, context: Context) -> None:
     await query.answer()
     if outcome.finished is not None:
         await _finish(context, patient, outcome.finished, now=now)
-        await _show_answer(message, outcome.answered)
+        await show_answer(message, outcome.answered)
         await message.reply_text(texts.ALL_SET)
         return
     await _render(context, user_id, state, outcome, pressed=message)
@@ -174,7 +167,7 @@ async def _agree(query: CallbackQuery, message: Message, context: Context) -> No
         await query.answer(texts.BUTTON_NO_LONGER_VALID)
         return
     await query.answer()
-    await _show_answer(message, texts.BUTTON_AGREE)
+    await show_answer(message, texts.BUTTON_AGREE)
     state = flow.first_state()
     await _render(
         context, user_id, state, flow.Outcome(state, question=flow.question(state, now=now))
@@ -251,9 +244,9 @@ async def _render(
     if outcome.question is not None:
         # The live question is done: show the answer under it, or just take its buttons away.
         if pressed is not None and outcome.answered is not None:
-            await _show_answer(pressed, outcome.answered)
+            await show_answer(pressed, outcome.answered)
         elif old.question_message_id is not None and flow.has_inline_buttons(old.step):
-            await _quietly(bot.edit_message_reply_markup(chat_id, old.question_message_id))
+            await quietly(bot.edit_message_reply_markup(chat_id, old.question_message_id))
     if outcome.notice is not None:
         await bot.send_message(
             chat_id,
@@ -272,29 +265,6 @@ async def _render(
     sent = await bot.send_message(chat_id, question.text, reply_markup=markup)
     async with context.bot_data.services.database.sessions.begin() as session:
         await _save(session, user_id, replace(outcome.state, question_message_id=sent.message_id))
-
-
-async def _show_answer(message: Message, answer: str | None) -> None:
-    """The answered question keeps its text, shows the answer, and loses its buttons."""
-    if answer is None or not message.text:
-        await _quietly(message.edit_reply_markup(None))
-        return
-    await _quietly(
-        message.edit_text(texts.ANSWER_CHOSEN.format(question=message.text, answer=answer))
-    )
-
-
-async def _quietly(edit: Awaitable[object]) -> None:
-    """An edit that may fail harmlessly (already edited, or too old to edit)."""
-    try:
-        await edit
-    except BadRequest as error:
-        log.debug("edit skipped: %s", error.message)
-
-
-async def _answer_quietly(query: CallbackQuery) -> None:
-    with contextlib.suppress(BadRequest):  # answered already, or too old
-        await query.answer()
 
 
 # --- state --------------------------------------------------------------------------------------

@@ -7,9 +7,8 @@ screens, and shows the next dose after every change.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import Awaitable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -22,12 +21,11 @@ from telegram import (
     ReplyKeyboardRemove,
     Update,
 )
-from telegram.constants import ChatType
-from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot import settings_flow as flow
 from bot import texts
+from bot.handlers.common import answer_quietly, is_own_private_message, quietly
 from bot.handlers.typed_input import StepRoute
 from bot.keyboards import inline_keyboard
 from bot.next_dose import next_dose_text
@@ -226,32 +224,10 @@ def not_set_up_reply(patient: Patient | None) -> str | None:
     return None
 
 
-def is_own_private_message(message: object, user_id: int) -> bool:
-    """Only buttons the bot showed in the presser's own private chat count."""
-    return (
-        isinstance(message, Message)
-        and message.chat.type == ChatType.PRIVATE
-        and message.chat.id == user_id
-    )
-
-
 def state_of(conversation: ConversationState | None) -> flow.SettingsState | None:
     if conversation is None:
         return None
     return flow.load(conversation.step, conversation.data)
-
-
-async def quietly(edit: Awaitable[object]) -> None:
-    """An edit that may fail harmlessly (already edited, or too old to edit)."""
-    try:
-        await edit
-    except BadRequest as error:
-        log.debug("edit skipped: %s", error.message)
-
-
-async def answer_quietly(query: CallbackQuery) -> None:
-    with contextlib.suppress(BadRequest):  # answered already, or too old
-        await query.answer()
 
 
 def build_handlers() -> list[BaseHandler[Update, Context, None]]:
