@@ -1,4 +1,5 @@
-"""The `kesimpta-bot` command (same as `python -m bot`): run the bot, migrate, preview a plan."""
+"""The `kesimpta-bot` command (same as `python -m bot`): run the bot, migrate, preview a plan,
+and operate it (check, backup, restore, health)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from bot.config import ConfigError, load_settings
+from bot.ops import OpsError
 from bot.plan_preview import PlanArgumentError, add_plan_parser
 
 EXIT_USAGE = 2
@@ -43,6 +45,24 @@ def build_parser() -> argparse.ArgumentParser:
         "--start", type=_utc_minute, metavar="'YYYY-MM-DD HH:MM'", help="simulated start (UTC)"
     )
     console.set_defaults(handler=run_console)
+    check = subparsers.add_parser(
+        "check", help="validate settings, reach the database and Telegram, print what was found"
+    )
+    check.set_defaults(handler=check_configuration)
+    backup = subparsers.add_parser(
+        "backup", help="copy the SQLite database to PATH (safe while the bot runs)"
+    )
+    backup.add_argument("path", type=Path, metavar="PATH", help="a file, or a folder to put it in")
+    backup.set_defaults(handler=backup_database)
+    restore = subparsers.add_parser(
+        "restore", help="replace the SQLite database with the backup at PATH (bot stopped)"
+    )
+    restore.add_argument("path", type=Path, metavar="PATH")
+    restore.set_defaults(handler=restore_database)
+    health = subparsers.add_parser(
+        "health", help="exit 0 if the running bot's dispatcher ticked recently (for Docker)"
+    )
+    health.set_defaults(handler=report_health)
     parser.set_defaults(handler=run_bot)
     return parser
 
@@ -80,6 +100,34 @@ def migrate_database(args: argparse.Namespace) -> int:
     return 0
 
 
+def check_configuration(args: argparse.Namespace) -> int:
+    """Check every setting and connection the bot needs, without starting it."""
+    from bot.ops import check
+
+    return check(load_settings)
+
+
+def backup_database(args: argparse.Namespace) -> int:
+    """Make a verified online copy of the SQLite database."""
+    from bot.ops import backup
+
+    return backup(load_settings(), args.path)
+
+
+def restore_database(args: argparse.Namespace) -> int:
+    """Put a backup in place of the database, then migrate it; refused while the bot runs."""
+    from bot.ops import restore
+
+    return restore(load_settings(), args.path)
+
+
+def report_health(args: argparse.Namespace) -> int:
+    """Whether the running bot's dispatcher has ticked recently."""
+    from bot.ops import health
+
+    return health(load_settings())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -91,6 +139,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(f"kesimpta-bot: {error}", file=sys.stderr)
         return EXIT_CONFIG
+    except OpsError as error:
+        print(f"kesimpta-bot: {error}", file=sys.stderr)
+        return error.exit_code
     except KeyboardInterrupt:
         return 130
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+from bot.ops import touch_heartbeat
 from bot.services import Context
 
 log = logging.getLogger(__name__)
@@ -16,9 +17,12 @@ JOB_NAME = "dispatch"
 
 async def dispatch_due(context: Context) -> None:
     """Send every reminder that is due now (passes never overlap)."""
-    report = await context.bot_data.services.dispatcher.run_once()
+    services = context.bot_data.services
+    report = await services.dispatcher.run_once()
     if report.total:
         log.info("dispatched: %s", report)
+    # `kesimpta-bot health` (Docker's HEALTHCHECK) reads this file's age.
+    touch_heartbeat(services.settings.data_dir)
 
 
 def schedule_dispatching(job_queue: object, interval_seconds: float) -> None:

@@ -13,6 +13,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any, TypeVar
 
+import aiohttp
 from aiohttp import web
 
 from bot.devtools.fake_faults import Fault, FaultRule, RateLimit, RateLimiter
@@ -33,6 +34,7 @@ from bot.devtools.fake_models import (
     command_entities,
 )
 from bot.devtools.fake_updates import Changes, UpdateQueue
+from bot.devtools.fake_webhook import WebhookPoster
 from bot.devtools.patient import Patient
 
 __all__ = [
@@ -103,7 +105,6 @@ class FakeBotApi:
         self.files: dict[str, StoredFile] = {}
         self.callback_answers: dict[str, CallbackAnswer] = {}
         self.blocked: set[int] = set()
-        self.webhook_url = ""
         self.bot_profile: dict[tuple[str, str], str] = {}  # (field, language_code) -> text
         self.menu_buttons: dict[int | None, JSONDict] = {}
         self.rate_limiter = RateLimiter(rate_limit) if rate_limit is not None else None
@@ -114,6 +115,7 @@ class FakeBotApi:
         self._clock = clock
         self._changes = Changes()
         self.updates = UpdateQueue(self._changes)
+        self.webhook = WebhookPoster(self.updates, self._changes, clock)
         self._query_ids = itertools.count(4_815_162_342_000_001)
         self._user_ids = itertools.count(100_001)
         self._group_ids = itertools.count(4_000_001)
@@ -154,6 +156,7 @@ class FakeBotApi:
     async def stop(self) -> None:
         """Answer pending long polls and slow answers at once, then close the server."""
         self._changes.close()
+        await self.webhook.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -268,6 +271,29 @@ class FakeBotApi:
     def enqueue_update(self, kind: str, payload: JSONDict) -> int:
         """Queue an update of any kind for the bot; returns its update_id."""
         return self.updates.put(kind, payload)
+
+    @property
+    def webhook_url(self) -> str:
+        """The URL given to setWebhook; empty while the bot long-polls."""
+        return self.webhook.url
+
+    async def post_to_webhook(self, user_id: int, text: str, *, secret_token: str | None) -> int:
+        """POST the user's message once to the webhook with this secret (None: no header).
+
+        The update is not queued and the chat does not show the message: only what the bot
+        does with the request counts. Returns the HTTP status the bot answered.
+        """
+        chat, user = self.chat(user_id), self.user(user_id)
+        message = ChatMessage(
+            chat.next_message_id,
+            chat.id,
+            user,
+            self.now(),
+            text=text,
+            entities=command_entities(text),
+        )
+        update = self.updates.new_update("message", message.to_api(chat))
+        return await self.webhook.post(update, secret_token)
 
     @property
     def pending_updates(self) -> list[JSONDict]:
@@ -450,9 +476,19 @@ class FakeBotApi:
         action = request.match_info["action"]
         try:
             body = await request.json()
+            if action == "post_to_webhook":
+                secret = body.get("secret_token")
+                status = await self.post_to_webhook(
+                    int(body["user_id"]),
+                    str(body["text"]),
+                    secret_token=None if secret is None else str(secret),
+                )
+                return web.json_response({"status": status})
             result = self._control(action, body)
         except (KeyError, ValueError, TypeError) as error:
             return web.json_response({"error": str(error)}, status=400)
+        except (aiohttp.ClientError, TimeoutError) as error:  # the bot's webhook is unreachable
+            return web.json_response({"error": str(error) or type(error).__name__}, status=502)
         return web.json_response(result)
 
     def _control(self, action: str, body: JSONDict) -> JSONDict:

@@ -98,25 +98,25 @@ async def ok(fake: FakeBotApi, params: Params) -> bool:
 
 
 async def set_webhook(fake: FakeBotApi, params: Params) -> bool:
-    fake.webhook_url = str(params.get("url") or "")
+    secret = params.get("secret_token")
     if params.get("drop_pending_updates"):
         fake.updates.drop_all()
+    allowed = params.get("allowed_updates")
+    fake.updates.set_allowed(list(allowed) if isinstance(allowed, list) else None)
+    # An empty url removes the webhook, as on Telegram.
+    await fake.webhook.set(str(params.get("url") or ""), None if secret is None else str(secret))
     return True
 
 
 async def delete_webhook(fake: FakeBotApi, params: Params) -> bool:
-    fake.webhook_url = ""
+    await fake.webhook.delete()
     if params.get("drop_pending_updates"):
         fake.updates.drop_all()
     return True
 
 
 async def get_webhook_info(fake: FakeBotApi, params: Params) -> JSONDict:
-    return {
-        "url": fake.webhook_url,
-        "has_custom_certificate": False,
-        "pending_update_count": len(fake.updates.pending),
-    }
+    return fake.webhook.info()
 
 
 async def get_updates(fake: FakeBotApi, params: Params) -> list[JSONDict]:

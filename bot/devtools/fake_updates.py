@@ -34,7 +34,7 @@ class Changes:
         self.closed = True
         self.notify()
 
-    async def wait_for(self, predicate: Callable[[], T | None], seconds: float) -> T:
+    async def wait_for(self, predicate: Callable[[], T | None], seconds: float | None) -> T:
         """Wait until `predicate()` is truthy and return it; TimeoutError after `seconds`."""
         async with asyncio.timeout(seconds):
             while not (result := predicate()):
@@ -48,7 +48,7 @@ class Changes:
 
 
 class UpdateQueue:
-    """Updates the bot has not confirmed, served by getUpdates (a webhook poster could drain it)."""
+    """Updates the bot has not confirmed, served by getUpdates or drained by the webhook poster."""
 
     def __init__(self, changes: Changes, first_update_id: int = 100_000_001) -> None:
         self._changes = changes
@@ -64,11 +64,26 @@ class UpdateQueue:
 
     def put(self, kind: str, payload: JSONDict) -> int:
         """Queue an update of `kind` (e.g. "message"); returns its update_id."""
+        update = self.new_update(kind, payload)
+        self._updates.append(update)
+        self._changes.notify()
+        return int(update["update_id"])
+
+    def new_update(self, kind: str, payload: JSONDict) -> JSONDict:
+        """An update with the next update_id, not queued (for a one-off webhook post)."""
         update_id = self._next_id
         self._next_id += 1
-        self._updates.append({"update_id": update_id, kind: payload})
+        return {"update_id": update_id, kind: payload}
+
+    def confirm(self, update_id: int) -> None:
+        """The bot took this update (its webhook answered 2xx): never send it again."""
+        self._updates = [u for u in self._updates if u["update_id"] != update_id]
         self._changes.notify()
-        return update_id
+
+    def set_allowed(self, allowed_updates: list[str] | None) -> None:
+        """Telegram keeps the last list it was given (by getUpdates or setWebhook)."""
+        if allowed_updates is not None:
+            self._allowed = list(allowed_updates)
 
     def drop_all(self) -> None:
         """Forget every pending update (drop_pending_updates)."""
@@ -78,8 +93,7 @@ class UpdateQueue:
         self, offset: int, limit: int, seconds: float, allowed_updates: list[str] | None
     ) -> list[JSONDict]:
         """getUpdates: confirm below `offset`, then wait up to `seconds` for something to send."""
-        if allowed_updates is not None:  # Telegram keeps the last list it was given
-            self._allowed = list(allowed_updates)
+        self.set_allowed(allowed_updates)
         if offset > 0:
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
         elif offset < 0:
@@ -91,7 +105,7 @@ class UpdateQueue:
 
         def done() -> bool:
             superseded = generation != self._poll_generation
-            return superseded or self._changes.closed or bool(self._deliverable())
+            return superseded or self._changes.closed or bool(self.deliverable())
 
         with contextlib.suppress(TimeoutError):
             await self._changes.wait_for(done, seconds)
@@ -101,9 +115,11 @@ class UpdateQueue:
                 "Conflict: terminated by other getUpdates request; "
                 "make sure that only one bot instance is running",
             )
-        return self._deliverable()[: min(max(limit, 1), 100)]
+        return self.deliverable()[: min(max(limit, 1), 100)]
 
-    def _deliverable(self) -> list[JSONDict]:
+    def deliverable(self) -> list[JSONDict]:
+        """Pending updates of the kinds the bot asked for, oldest first."""
+
         def wanted(update: JSONDict) -> bool:
             kind = next(key for key in update if key != "update_id")
             return kind in self._allowed if self._allowed else kind not in _OPT_IN_UPDATES
