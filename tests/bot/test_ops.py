@@ -30,7 +30,7 @@ from bot.ops import (
 )
 from storage.db import current_revision, head_revision, upgrade_database
 
-TOKEN = "7012345678:AAHk3bQ9x_Zr8vLm2NpT4sWy6uJc0dEfGhI"
+TOKEN = "7012345678:AAFakeTokenShapedLikeARealOne_12345"
 
 
 def settings_in(data_dir: Path, **overrides: object) -> Settings:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 # Shaped like a real token (35 characters after the colon) so the log check is meaningful.
-REAL_LOOKING_TOKEN = "7012345678:AAHk3bQ9x_Zr8vLm2NpT4sWy6uJc0dEfGhI"
+REAL_LOOKING_TOKEN = "7012345678:AAFakeTokenShapedLikeARealOne_12345"
 STARTUP_TIMEOUT = 30.0
 
 
