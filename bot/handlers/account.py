@@ -17,7 +17,12 @@ from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, 
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot import texts
-from bot.handlers.common import answer_quietly, is_own_private_message, quietly, show_answer
+from bot.handlers.common import (
+    button_handler,
+    is_own_private_message,
+    quietly,
+    show_answer,
+)
 from bot.handlers.settings import describe_next_dose, not_set_up_reply
 from bot.handlers.typed_input import StepRoute
 from bot.parsing import DateAmbiguous, DateOk, parse_date
@@ -349,19 +354,9 @@ async def _confirm_delete(
 _QUESTIONS = {"pause": texts.PAUSE_CONFIRM, "del": texts.DELETE_CONFIRM}
 
 
-async def answer_button(update: Update, context: Context) -> None:
+@button_handler
+async def answer_button(query: CallbackQuery, context: Context) -> None:
     """Apply a confirmation or /resume button that is still live; anything else changes nothing."""
-    query = update.callback_query
-    if query is None:
-        return
-    try:
-        await _answer_button(query, context)
-    except Exception:
-        await answer_quietly(query)  # every button press is answered, even on a failure
-        raise
-
-
-async def _answer_button(query: CallbackQuery, context: Context) -> None:
     message = query.message
     user_id = query.from_user.id
     data = query.data or ""

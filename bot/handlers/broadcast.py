@@ -13,7 +13,7 @@ from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, 
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot import texts
-from bot.handlers.common import answer_quietly, is_own_private_message, quietly
+from bot.handlers.common import button_handler, is_own_private_message, quietly
 from bot.handlers.start import answer_unknown_command
 from bot.services import Context
 from storage.broadcasts import BroadcastNotDraft, BroadcastRepository, BroadcastStatus
@@ -68,19 +68,9 @@ async def draft_broadcast(update: Update, context: Context) -> None:
     )
 
 
-async def answer_broadcast_button(update: Update, context: Context) -> None:
+@button_handler
+async def answer_broadcast_button(query: CallbackQuery, context: Context) -> None:
     """Send or drop a draft that is still the presser's own; anything else changes nothing."""
-    query = update.callback_query
-    if query is None:
-        return
-    try:
-        await _answer(query, context)
-    except Exception:
-        await answer_quietly(query)  # every button press is answered, even on a failure
-        raise
-
-
-async def _answer(query: CallbackQuery, context: Context) -> None:
     user_id = query.from_user.id
     pressed = re.fullmatch(rf"{CALLBACK_PREFIX}(send|cancel):([0-9]{{1,18}})", query.data or "")
     message = query.message

@@ -15,7 +15,12 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filt
 
 from bot import checkin_flow as flow
 from bot import texts
-from bot.handlers.common import answer_quietly, is_own_private_message, quietly, show_answer
+from bot.handlers.common import (
+    button_handler,
+    is_own_private_message,
+    quietly,
+    show_answer,
+)
 from bot.keyboards import inline_keyboard
 from bot.services import Context
 from scheduling.model import CheckIn, Patient, PatientStatus, ReminderStatus
@@ -39,19 +44,9 @@ log = logging.getLogger(__name__)
 # --- buttons ------------------------------------------------------------------------------------
 
 
-async def answer_check_in_button(update: Update, context: Context) -> None:
+@button_handler
+async def answer_check_in_button(query: CallbackQuery, context: Context) -> None:
     """Apply a check-in or follow-up button, or say it is no longer valid and change nothing."""
-    query = update.callback_query
-    if query is None:
-        return
-    try:
-        await _answer_button(query, context)
-    except Exception:
-        await answer_quietly(query)  # every button press is answered, even on a failure
-        raise
-
-
-async def _answer_button(query: CallbackQuery, context: Context) -> None:
     press = flow.parse(query.data)
     message = query.message
     user_id = query.from_user.id

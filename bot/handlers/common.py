@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
-from collections.abc import Awaitable
-from typing import TypeGuard
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, TypeGuard
 
-from telegram import CallbackQuery, Message
+from telegram import CallbackQuery, Message, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest
 
 from bot import texts
+from bot.services import Context
 
 log = logging.getLogger(__name__)
 
@@ -47,3 +49,23 @@ async def show_answer(message: Message, answer: str | None) -> None:
     await quietly(
         message.edit_text(texts.ANSWER_CHOSEN.format(question=message.text, answer=answer))
     )
+
+
+ButtonAnswer = Callable[[CallbackQuery, Context], Awaitable[None]]
+
+
+def button_handler(answer: ButtonAnswer) -> Callable[[Update, Context], Coroutine[Any, Any, None]]:
+    """A callback-query handler that answers every press, even when `answer` fails."""
+
+    @functools.wraps(answer)
+    async def handle(update: Update, context: Context) -> None:
+        query = update.callback_query
+        if query is None:
+            return
+        try:
+            await answer(query, context)
+        except Exception:
+            await answer_quietly(query)  # every button press is answered, even on a failure
+            raise
+
+    return handle

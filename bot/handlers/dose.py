@@ -18,7 +18,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filt
 from bot import dose_actions as actions
 from bot import texts
 from bot.checkin_flow import with_check_ins
-from bot.handlers.common import answer_quietly, is_own_private_message, quietly
+from bot.handlers.common import button_handler, is_own_private_message, quietly
 from bot.keyboards import inline_keyboard
 from bot.next_dose import next_dose_text
 from bot.reminder_messages import dose_keyboard
@@ -58,19 +58,9 @@ class _Press:
 # --- buttons ------------------------------------------------------------------------------------
 
 
-async def answer_dose_button(update: Update, context: Context) -> None:
+@button_handler
+async def answer_dose_button(query: CallbackQuery, context: Context) -> None:
     """Apply a button under a dose reminder, or say it is no longer valid and change nothing."""
-    query = update.callback_query
-    if query is None:
-        return
-    try:
-        await _answer_dose_button(query, context)
-    except Exception:
-        await answer_quietly(query)  # every button press is answered, even on a failure
-        raise
-
-
-async def _answer_dose_button(query: CallbackQuery, context: Context) -> None:
     button = actions.parse_button(query.data)
     message = query.message
     user_id = query.from_user.id

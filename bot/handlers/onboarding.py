@@ -25,7 +25,12 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filt
 
 from bot import onboarding_flow as flow
 from bot import texts
-from bot.handlers.common import answer_quietly, is_own_private_message, quietly, show_answer
+from bot.handlers.common import (
+    button_handler,
+    is_own_private_message,
+    quietly,
+    show_answer,
+)
 from bot.handlers.typed_input import StepRoute
 from bot.keyboards import inline_keyboard
 from bot.next_dose import next_dose_text
@@ -98,19 +103,9 @@ async def _overview(session: AsyncSession, patient: Patient, *, now: datetime) -
 # --- buttons ------------------------------------------------------------------------------------
 
 
-async def answer_button(update: Update, context: Context) -> None:
+@button_handler
+async def answer_button(query: CallbackQuery, context: Context) -> None:
     """Apply an onboarding button, or say it is no longer valid and change nothing."""
-    query = update.callback_query
-    if query is None:
-        return
-    try:
-        await _answer_button(query, context)
-    except Exception:
-        await answer_quietly(query)  # every button press is answered, even on a failure
-        raise
-
-
-async def _answer_button(query: CallbackQuery, context: Context) -> None:
     message = query.message
     user_id = query.from_user.id
     # Only buttons the bot showed in this user's own private chat count; ids come from there.

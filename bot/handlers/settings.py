@@ -25,7 +25,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filt
 
 from bot import settings_flow as flow
 from bot import texts
-from bot.handlers.common import answer_quietly, is_own_private_message, quietly
+from bot.handlers.common import button_handler, is_own_private_message, quietly
 from bot.handlers.typed_input import StepRoute
 from bot.keyboards import inline_keyboard
 from bot.next_dose import next_dose_text
@@ -56,19 +56,9 @@ async def open_settings(update: Update, context: Context) -> None:
     )
 
 
-async def answer_button(update: Update, context: Context) -> None:
+@button_handler
+async def answer_button(query: CallbackQuery, context: Context) -> None:
     """Apply a settings button of the live settings message; anything else changes nothing."""
-    query = update.callback_query
-    if query is None:
-        return
-    try:
-        await _answer_button(query, context)
-    except Exception:
-        await answer_quietly(query)  # every button press is answered, even on a failure
-        raise
-
-
-async def _answer_button(query: CallbackQuery, context: Context) -> None:
     message = query.message
     user_id = query.from_user.id
     if not is_own_private_message(message, user_id):
