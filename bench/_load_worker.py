@@ -1,9 +1,9 @@
 """The comparison bots for `bench/load.py`: `python -m bot` with another rate limiter.
 
 Everything else is the real bot (settings, migrations, handlers, dispatcher); only the
-`AIORateLimiter(max_retries=0)` that `bot/app.py` installs is replaced: by no limiter, or with
-`BENCH_OVERALL_MAX_RATE=R` in the environment by `AIORateLimiter(max_retries=0,
-overall_max_rate=R)`. Run as `python -m bench._load_worker`.
+`TelegramRateLimiter` that `bot/app.py` installs is replaced, as `BENCH_LIMITER` says:
+`none` (requests go out unthrottled) or `aio` (python-telegram-bot's
+`AIORateLimiter(max_retries=0)`, what the bot used before). Run as `python -m bench._load_worker`.
 """
 
 from __future__ import annotations
@@ -24,13 +24,12 @@ def main() -> int:
     import bot.app
     from bot.cli import main as bot_main
 
-    rate = os.environ.get("BENCH_OVERALL_MAX_RATE")
-    replacement: Any = (
-        _no_rate_limiter
-        if rate is None
-        else functools.partial(AIORateLimiter, overall_max_rate=float(rate))
-    )
-    bot.app.AIORateLimiter = replacement
+    choice = os.environ.get("BENCH_LIMITER", "none")
+    replacements: dict[str, Any] = {
+        "none": _no_rate_limiter,
+        "aio": functools.partial(AIORateLimiter, max_retries=0),
+    }
+    bot.app.TelegramRateLimiter = replacements[choice]
     return bot_main([])
 
 

@@ -8,14 +8,15 @@ does). Measures:
    fake's Bot API, its message id stored on the patient's `sent` dose reminder row), all press
    "Injected" through the fake's control API (bounded concurrency). Handled = the dose written
    (`doses.recorded_at`) and the "Recorded. Next dose: …" reply the fake received. The bot as
-   built (AIORateLimiter(max_retries=0), 30 requests/s with a chat_id) against the same bot
-   with no rate limiter (`bench/_load_worker.py`), as a ratio.
+   built (TelegramRateLimiter: replies go out at once) against the same bot with no rate
+   limiter and with python-telegram-bot's AIORateLimiter (`bench/_load_worker.py`).
 2. Idle RSS and CPU of the bot process with 10k and 100k patients seeded (each with a month of
    pending reminders, none due during the run): VmRSS after start-up settles, VmHWM, and
    (utime + stime) over the idle window.
 3. Delivery under Telegram's limits: 10k patients with a dose reminder due now, the fake run
    with `--rate-limit` (30 sends/s overall, 1/s per chat): sendMessage answered 200 per second
-   over a fixed window after a warm-up, as a share of 30/s, and every 429 the fake answered.
+   over a fixed window after a warm-up, as a share of 30/s, and every 429 the fake answered;
+   the bot as built against the same bot with AIORateLimiter(max_retries=0).
 
 Not part of the test suite. Everything lives in a temporary directory removed at the end. Run:
 
@@ -142,14 +143,11 @@ def fake_api(*, rate_limit: bool) -> Iterator[str]:
 
 
 @contextmanager
-def bot_process(
-    fake: str, db: Path, work: Path, *, limiter: bool = True, rate: float | None = None
-) -> Iterator[int]:
-    """`python -m bot` (or a variant: no limiter, or the limiter at `rate`/s) until its log
+def bot_process(fake: str, db: Path, work: Path, *, limiter: str = "built") -> Iterator[int]:
+    """`python -m bot` (or a variant with another rate limiter: `none`, `aio`) until its log
     says it is ready; its pid."""
     env = _env()
-    if rate is not None:
-        env["BENCH_OVERALL_MAX_RATE"] = str(rate)
+    env["BENCH_LIMITER"] = limiter
     data_dir = work / f"data-{db.stem}"
     data_dir.mkdir(exist_ok=True)
     env.update(
@@ -161,7 +159,7 @@ def bot_process(
         PYTHONUNBUFFERED="1",
     )
     log_path = work / f"bot-{db.stem}.log"
-    module = "bot" if limiter and rate is None else "bench._load_worker"
+    module = "bot" if limiter == "built" else "bench._load_worker"
     with log_path.open("w") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", module], env=env, cwd=work, stdout=log, stderr=subprocess.STDOUT
@@ -359,8 +357,8 @@ def wait_for(db: Path, sql: str, target: int, *, stall: float, cap: float) -> in
         time.sleep(0.2)
 
 
-def measure_presses(work: Path, run: int, patients: int, background: int, limiter: bool) -> dict:
-    db = work / f"press-{run}-{'lim' if limiter else 'nolim'}.db"
+def measure_presses(work: Path, run: int, patients: int, background: int, limiter: str) -> dict:
+    db = work / f"press-{run}-{limiter}.db"
     with fake_api(rate_limit=False) as fake:
         messages = asyncio.run(show_dose_messages(fake, patients))
         seed_doses(db, patients + background, patients, messages)
@@ -435,12 +433,12 @@ def measure_idle(work: Path, patients: int, month: bool, seconds: float) -> dict
     }
 
 
-def measure_delivery(work: Path, patients: int, window: float, rate: float | None) -> dict:
-    db = work / f"delivery-{rate or 'built'}.db"
+def measure_delivery(work: Path, patients: int, window: float, limiter: str) -> dict:
+    db = work / f"delivery-{limiter}.db"
     seed_doses(db, patients, patients, {})
     with fake_api(rate_limit=True) as fake:
         asyncio.run(add_users(fake, patients))
-        with bot_process(fake, db, work, rate=rate):
+        with bot_process(fake, db, work, limiter=limiter):
             wait_for(
                 db, "SELECT count(*) FROM reminders WHERE status = 'sent'", 1, stall=60, cap=60
             )
@@ -481,39 +479,39 @@ def rate(value: float) -> str:
     return "n/a" if math.isnan(value) else f"{value:,.1f}/s"
 
 
+LIMITERS = {
+    "built": "bot as built (TelegramRateLimiter)",
+    "none": "no rate limiter",
+    "aio": "AIORateLimiter(max_retries=0)",
+}
+PRESS_LIMITERS = ("built", "none")
+DELIVERY_LIMITERS = ("built", "aio")
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a smoke run, under 2 minutes")
-    parser.add_argument(
-        "--delivery-rates",
-        default="29",
-        help="comma list: also deliver with AIORateLimiter(overall_max_rate=R) ('' for none)",
-    )
     parser.add_argument(
         "--skip", default="", help="comma list of parts to skip: press,idle,delivery"
     )
     args = parser.parse_args(argv)
     config = QUICK if args.quick else FULL
     skip = set(filter(None, args.skip.split(",")))
-    args.delivery_rates = [float(r) for r in args.delivery_rates.split(",") if r.strip()]
     command = ".venv/bin/python -m bench.load" + (" --quick" if args.quick else "")
     if skip:
         command += f" --skip {args.skip}"
-    if args.delivery_rates != [29.0]:
-        command += f" --delivery-rates '{','.join(f'{r:g}' for r in args.delivery_rates)}'"
     work = Path(tempfile.mkdtemp(prefix="bench-load-"))
     began = time.monotonic()
-    press: dict[bool, list[dict[str, Any]]] = {True: [], False: []}
+    press: dict[str, list[dict[str, Any]]] = {limiter: [] for limiter in PRESS_LIMITERS}
     idle: list[dict[str, Any]] = []
     delivery: list[dict[str, Any]] = []
     try:
         if "press" not in skip:
             for run in range(config["press_runs"]):
-                for limiter in (True, False):
+                for limiter in PRESS_LIMITERS:
                     progress(
                         f"presses run {run + 1}/{config['press_runs']}:"
-                        f" {config['press_patients']:,} presses,"
-                        f" limiter {'on' if limiter else 'off'}"
+                        f" {config['press_patients']:,} presses, {LIMITERS[limiter]}"
                     )
                     press[limiter].append(
                         measure_presses(
@@ -525,15 +523,15 @@ def main(argv: Sequence[str] | None = None) -> None:
                 progress(f"idle: {size:,} patients")
                 idle.append(measure_idle(work, size, config["idle_month"], config["idle_seconds"]))
         if "delivery" not in skip:
-            for variant in (None, *args.delivery_rates):
+            for limiter in DELIVERY_LIMITERS:
                 progress(
                     f"delivery: {config['delivery_patients']:,} due now, fake with --rate-limit,"
-                    f" bot limiter {'as built' if variant is None else f'at {variant:g}/s'}"
+                    f" {LIMITERS[limiter]}"
                 )
                 outcome = measure_delivery(
-                    work, config["delivery_patients"], config["delivery_window"], variant
+                    work, config["delivery_patients"], config["delivery_window"], limiter
                 )
-                outcome["variant"] = variant
+                outcome["limiter"] = limiter
                 delivery.append(outcome)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -545,18 +543,18 @@ def main(argv: Sequence[str] | None = None) -> None:
         f" processes on loopback; wall {time.monotonic() - began:.0f} s"
     )
     summary: list[tuple[str, str, str, str]] = []
-    if press[True]:
+    if press["built"]:
         print(
             f'\n1. Button presses ("Injected" on a dose reminder; {config["press_patients"]:,}'
             f" pressing + {config['press_background']:,} other patients; {CONCURRENCY} presses in"
             " flight via the control API; fake without rate limit)"
         )
         rows = []
-        for limiter, label in ((True, "bot as built (AIORateLimiter)"), (False, "no rate limiter")):
+        for limiter in PRESS_LIMITERS:
             runs = press[limiter]
             rows.append(
                 [
-                    label,
+                    LIMITERS[limiter],
                     f"{sum(r['presses'] for r in runs):,}",
                     f"{sum(r['writes'] for r in runs):,}",
                     f"{sum(r['replies'] for r in runs):,}",
@@ -579,17 +577,13 @@ def main(argv: Sequence[str] | None = None) -> None:
                 rows,
             )
         )
-        built = median([r["replies_per_s"] for r in press[True]])
-        free = median([r["replies_per_s"] for r in press[False]])
-        print(f"  no limiter / as built (replies/s): {free / built:.1f}×" if built else "")
-        print(f"  Bot API calls, as built, last run: {press[True][-1]['calls']}")
+        built = median([r["replies_per_s"] for r in press["built"]])
+        free = median([r["replies_per_s"] for r in press["none"]])
+        print(f"  as built / no limiter (replies/s): {built / free:.2f}×" if free else "")
+        print(f"  Bot API calls, as built, last run: {press['built'][-1]['calls']}")
         summary.append(
             ("presses handled/s, bot as built", rate(built), f"≥ {PRESS_TARGET:.0f}/s",
              verdict(built >= PRESS_TARGET))
-        )  # fmt: skip
-        summary.append(
-            ("presses handled/s, no rate limiter", rate(free), f"≥ {PRESS_TARGET:.0f}/s",
-             verdict(free >= PRESS_TARGET))
         )  # fmt: skip
     if idle:
         what = "a month of reminders (12 rows) each" if config["idle_month"] else "1 reminder each"
@@ -641,16 +635,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
         rows = []
         for d in delivery:
-            label = (
-                "as built: AIORateLimiter()"
-                if d["variant"] is None
-                else f"AIORateLimiter(overall_max_rate={d['variant']:g})"
-            )
             rows.append(
-                [label, count(d["delivered_in_window"]), f"{d['rate']:.2f}", f"{d['share']:.1%}",
-                 str(d["max_in_1s"]), str(d["min_in_1s"]), count(d["send_calls"]),
-                 count(d["ok"]), count(d["429"]), count(d["other_errors"]),
-                 count(d["sent_rows"])]
+                [LIMITERS[d["limiter"]], count(d["delivered_in_window"]), f"{d['rate']:.2f}",
+                 f"{d['share']:.1%}", str(d["max_in_1s"]), str(d["min_in_1s"]),
+                 count(d["send_calls"]), count(d["ok"]), count(d["429"]),
+                 count(d["other_errors"]), count(d["sent_rows"])]
             )  # fmt: skip
         print(
             table(
@@ -674,13 +663,13 @@ def main(argv: Sequence[str] | None = None) -> None:
             times = d["429_at_s"]
             if times:
                 print(
-                    f"  {'as built' if d['variant'] is None else d['variant']}: 429s at"
+                    f"  {LIMITERS[d['limiter']]}: 429s at"
                     f" {min(times):.1f}–{max(times):.1f} s after the first delivery"
                     f" ({sum(t < WARM_UP for t in times)} in the warm-up);"
                     f" chats refused: {d['chats_429']}"
                 )
         for d in delivery:
-            name = "as built" if d["variant"] is None else f"limiter at {d['variant']:g}/s"
+            name = LIMITERS[d["limiter"]]
             summary.append(
                 (f"delivery, share of 30 msg/s ({name})", f"{d['share']:.1%}",
                  f"≥ {DELIVERY_TARGET:.0%}", verdict(d["share"] >= DELIVERY_TARGET))

@@ -9,7 +9,6 @@ from typing import Any, TypeAlias
 from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     ContextTypes,
@@ -34,7 +33,9 @@ from bot.handlers import (
 from bot.handlers import log as dose_log  # `log` is this module's logger
 from bot.handlers import settings as settings_menu  # `settings` is the configuration
 from bot.notifier import TelegramNotifier
+from bot.rate_limit import TelegramRateLimiter
 from bot.services import BotData, Context, Services
+from bot.update_order import PerChatUpdateProcessor
 from scheduling.dispatcher import Dispatcher
 from scheduling.ports import Clock
 from storage.db import Database, upgrade_database
@@ -105,8 +106,11 @@ def build_application(
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.effective_file_url)
         .context_types(ContextTypes(bot_data=BotData))
-        # max_retries=0: a 429 comes back as RetryAfter, and the dispatcher reschedules.
-        .rate_limiter(AIORateLimiter(max_retries=0))
+        # Outbound messages stay inside Telegram's limits (a 429 that still comes back reaches
+        # the dispatcher as RetryAfter, which reschedules); replies go out at once.
+        .rate_limiter(TelegramRateLimiter())
+        # Many patients at once, each patient's updates one at a time and in order.
+        .concurrent_updates(PerChatUpdateProcessor())
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()
