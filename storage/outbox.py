@@ -34,7 +34,7 @@ from scheduling.ports import (
 )
 from storage.models import ReminderRow
 from storage.patients import PatientNotFound, PatientRepository
-from storage.reminders import rowcount, short_error, to_reminder
+from storage.reminders import REMINDER_COLUMNS, rowcount, short_error, to_reminder
 
 # The claim asks each level in turn, most urgent first: a few range scans on the
 # (status, priority, due_at) index instead of sorting every due row. Rows are written with
@@ -52,21 +52,6 @@ _CANCELLED = ReminderStatus.CANCELLED.value
 
 
 _Row = Row[*tuple[Any, ...]]
-
-# What the claim returns, read straight from RETURNING: no ORM objects for a batch of 500.
-_REMINDER_COLUMNS = (
-    ReminderRow.id,
-    ReminderRow.patient_id,
-    ReminderRow.kind,
-    ReminderRow.dose_number,
-    ReminderRow.due_at,
-    ReminderRow.status,
-    ReminderRow.expires_at,
-    ReminderRow.attempts,
-    ReminderRow.lease_until,
-    ReminderRow.telegram_message_id,
-    ReminderRow.broadcast_id,
-)
 
 
 def _claimable(now: datetime) -> ColumnElement[bool]:
@@ -107,7 +92,8 @@ class SqlReminderStore:
                     # row (a MULTI-INDEX OR): the 500 ids are looked up by primary key.
                     .where(ReminderRow.id.in_(picked), func.coalesce(_claimable(now), false()))
                     .values(status=_CLAIMED, lease_until=now + lease, claimed_by=worker)
-                    .returning(*_REMINDER_COLUMNS, ReminderRow.priority)
+                    # Read straight from RETURNING: no ORM objects for a batch of 500.
+                    .returning(*REMINDER_COLUMNS, ReminderRow.priority)
                 )
                 fresh = list(claimed)
                 rows.extend(fresh)

@@ -144,15 +144,32 @@ async def _require_patient(session: AsyncSession, patient_id: int) -> Patient:
 
 async def replan(session: AsyncSession, patient_id: int, *, now: datetime) -> Reconciliation:
     """Rewrite the patient's pending reminders from their facts; returns what changed."""
-    patient = await _require_patient(session, patient_id)
-    doses = await DoseRepository(session).list_for_patient(patient_id)
+    return await _replan_patient(session, await _require_patient(session, patient_id), now=now)
+
+
+async def _replan_patient(
+    session: AsyncSession, patient: Patient, *, now: datetime
+) -> Reconciliation:
+    """`replan` for a patient as just read or written in this transaction."""
+    doses = await DoseRepository(session).list_for_patient(patient.id)
+    changes, _ = await _replan(session, patient, doses, now=now)
+    return changes
+
+
+async def _replan(
+    session: AsyncSession, patient: Patient, doses: Sequence[DoseRecord], *, now: datetime
+) -> tuple[Reconciliation, list[Reminder]]:
+    """`replan` from the patient and doses as they stand in this transaction.
+
+    Also returns the patient's reminders after the change, as `list_for_patient` would.
+    """
     reminders = ReminderRepository(session)
-    existing = await reminders.list_for_patient(patient_id)
+    existing = await reminders.list_for_patient(patient.id)
     check_ins = await _close_unanswered(
         session,
-        patient_id,
+        patient.id,
         doses,
-        await CheckInRepository(session).list_for_patient(patient_id),
+        await CheckInRepository(session).list_for_patient(patient.id),
         existing,
         now=now,
     )
@@ -165,18 +182,29 @@ async def replan(session: AsyncSession, patient_id: int, *, now: datetime) -> Re
         reaction_reported_at=_reaction_reported_at(doses, check_ins),
     )
     if patient.status is PatientStatus.UNREACHABLE:
-        return Reconciliation()  # held as they are until the patient comes back
+        return Reconciliation(), existing  # held as they are until the patient comes back
     changes = reconcile(desired_reminders(facts), existing, now=now)
-    await reminders.delete_pending_ids(patient_id, changes.to_remove)
-    await reminders.add_planned(patient_id, changes.to_add)
-    return changes
+    removed = await reminders.delete_pending_ids(patient.id, changes.to_remove)
+    added = await reminders.add_planned(patient.id, changes.to_add)
+    if removed != len(changes.to_remove):
+        # A row changed since it was read (on PostgreSQL a dispatcher may claim it meanwhile,
+        # and the delete keeps claimed rows): what was read no longer says what is stored.
+        return changes, await reminders.list_for_patient(patient.id)
+    gone = set(changes.to_remove)
+    kept = [reminder for reminder in existing if reminder.id not in gone]
+    return changes, sorted([*kept, *added], key=lambda reminder: (reminder.due_at, reminder.id))
+
+
+def open_dose_of(patient: Patient, doses: Sequence[DoseRecord]) -> PlannedDose | None:
+    """`open_dose` from the patient and doses already read."""
+    course = course_of(patient, doses)
+    return None if course is None else next_dose(course)
 
 
 async def open_dose(session: AsyncSession, patient_id: int) -> PlannedDose | None:
     """The dose due next (not injected yet), or None while there is no date to plan from."""
     patient = await _require_patient(session, patient_id)
-    course = course_of(patient, await DoseRepository(session).list_for_patient(patient_id))
-    return None if course is None else next_dose(course)
+    return open_dose_of(patient, await DoseRepository(session).list_for_patient(patient_id))
 
 
 async def start_planned_course(
@@ -186,7 +214,7 @@ async def start_planned_course(
     patients = PatientRepository(session)
     await patients.update(patient_id, first_dose_date=first_dose_date)
     patient = await patients.set_status(patient_id, PatientStatus.ACTIVE, now=now)
-    await replan(session, patient_id, now=now)
+    await _replan_patient(session, patient, now=now)
     return patient
 
 
@@ -210,7 +238,7 @@ async def start_mid_treatment(
         source=DoseSource.ONBOARDING,
     )
     patient = await PatientRepository(session).set_status(patient_id, PatientStatus.ACTIVE, now=now)
-    await replan(session, patient_id, now=now)
+    await _replan_patient(session, patient, now=now)
     return patient
 
 
@@ -221,6 +249,10 @@ class DoseRecorded:
     dose: DoseRecord
     created: bool  # False: this dose had already been recorded (a second press)
     next_dose: PlannedDose
+    # Only when `created` (else empty), so the caller need not read them again: every dose of
+    # the patient by number, this one last, and their reminders after the replan, by due time.
+    doses: tuple[DoseRecord, ...] = ()
+    reminders: tuple[Reminder, ...] = ()
 
 
 async def record_dose(
@@ -234,17 +266,29 @@ async def record_dose(
     site: InjectionSite | None = None,
     lot_number: str | None = None,
     source: DoseSource = DoseSource.REMINDER,
+    patient: Patient | None = None,
+    doses: Sequence[DoseRecord] | None = None,
 ) -> DoseRecorded:
     """Record that the open dose was injected, then replan everything after it.
 
     `number` is the dose a button was for: pressing it again records nothing new. Without
     it, the open dose is meant (/log). `injected_on` defaults to the local date of
     `injected_at` in the patient's time zone.
+
+    A caller that already read the patient, or all their doses (as
+    `DoseRepository.list_for_patient` returns them), in this same transaction passes them as
+    `patient` and `doses` so they are not read again: a press must stay cheap.
     """
     injected_at = require_utc(injected_at, "injected_at")
-    patient = await _require_patient(session, patient_id)
+    if patient is None:
+        patient = await _require_patient(session, patient_id)
+    elif patient.id != patient_id:
+        raise ValueError(f"patient {patient.id} given for patient {patient_id}")
     dose_repository = DoseRepository(session)
-    doses = await dose_repository.list_for_patient(patient_id)
+    if doses is None:
+        doses = await dose_repository.list_for_patient(patient_id)
+    elif any(dose.patient_id != patient_id for dose in doses):
+        raise ValueError(f"doses of another patient given for patient {patient_id}")
     course = course_of(patient, doses)
     if course is None:
         raise DoseNotOpen("no treatment start recorded yet")
@@ -276,12 +320,16 @@ async def record_dose(
         raced = await dose_repository.get_by_number(patient_id, due.number)
         assert raced is not None
         return DoseRecorded(raced, created=False, next_dose=due)
-    await PatientRepository(session).update(patient_id, snoozed_until=None)
-    await replan(session, patient_id, now=now)
+    if patient.snoozed_until is not None:
+        patient = await PatientRepository(session).update(patient_id, snoozed_until=None)
+    recorded_doses = (*doses, dose)
+    _, reminders = await _replan(session, patient, recorded_doses, now=now)
     after = next_dose(
         Course(course.mode, course.first_dose_date, (*course.injected, dose.as_injected()))
     )
-    return DoseRecorded(dose, created=True, next_dose=after)
+    return DoseRecorded(
+        dose, created=True, next_dose=after, doses=recorded_doses, reminders=tuple(reminders)
+    )
 
 
 async def change_settings(
@@ -302,7 +350,7 @@ async def change_settings(
         caregiver_injects=caregiver_injects,
         excluded_sites=excluded_sites,
     )
-    await replan(session, patient_id, now=now)
+    await _replan_patient(session, patient, now=now)
     return patient
 
 
@@ -314,7 +362,7 @@ async def snooze(
     if until <= now:
         raise ValueError("a snooze ends in the future")
     patient = await PatientRepository(session).update(patient_id, snoozed_until=until)
-    await replan(session, patient_id, now=now)
+    await _replan_patient(session, patient, now=now)
     return patient
 
 
@@ -323,5 +371,5 @@ async def set_status(
 ) -> Patient:
     """Pause, resume, or mark a patient (un)reachable, and replan accordingly."""
     patient = await PatientRepository(session).set_status(patient_id, status, now=now)
-    await replan(session, patient_id, now=now)
+    await _replan_patient(session, patient, now=now)
     return patient

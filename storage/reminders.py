@@ -6,11 +6,12 @@ the plan, lists it and records outcomes.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Result, Row, delete, func, select, update
+from sqlalchemy import CursorResult, Result, Row, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduling.model import (
@@ -26,8 +27,34 @@ from storage.models import LAST_ERROR_LENGTH, ReminderRow
 # Outcomes can be recorded only for rows that have not reached an outcome yet.
 _OPEN = (ReminderStatus.PENDING.value, ReminderStatus.CLAIMED.value)
 
+# The columns `to_reminder` reads, for RETURNING: domain objects without loading ORM rows.
+REMINDER_COLUMNS = (
+    ReminderRow.id,
+    ReminderRow.patient_id,
+    ReminderRow.kind,
+    ReminderRow.dose_number,
+    ReminderRow.due_at,
+    ReminderRow.status,
+    ReminderRow.expires_at,
+    ReminderRow.attempts,
+    ReminderRow.lease_until,
+    ReminderRow.telegram_message_id,
+    ReminderRow.broadcast_id,
+)
 
-def to_reminder(row: ReminderRow | Row[Any]) -> Reminder:
+# What a planned reminder and its stored row have in common.
+_Content = tuple[ReminderKind, int | None, datetime, datetime | None]
+
+
+def _content(reminder: PlannedReminder | Reminder) -> _Content:
+    return (reminder.kind, reminder.dose_number, reminder.due_at, reminder.expires_at)
+
+
+def _by_id(reminder: Reminder) -> int:
+    return reminder.id
+
+
+def to_reminder(row: ReminderRow | Row[*tuple[Any, ...]]) -> Reminder:
     """A reminder from an ORM row, or from a Core row with the same columns (RETURNING)."""
     return Reminder(
         id=row.id,
@@ -61,23 +88,40 @@ class ReminderRepository:
     async def add_planned(
         self, patient_id: int, planned: Iterable[PlannedReminder]
     ) -> list[Reminder]:
-        """Store the plan's reminders as pending rows, prioritised by kind."""
-        rows = [
-            ReminderRow(
-                patient_id=patient_id,
-                kind=reminder.kind.value,
-                dose_number=reminder.dose_number,
-                due_at=reminder.due_at,
-                expires_at=reminder.expires_at,
-                status=ReminderStatus.PENDING.value,
-                priority=DELIVERY_PRIORITY[reminder.kind],
-                attempts=0,
-            )
-            for reminder in planned
-        ]
-        self._session.add_all(rows)
-        await self._session.flush()
-        return [to_reminder(row) for row in rows]
+        """Store the plan's reminders as pending rows, prioritised by kind, in one INSERT.
+
+        Returns them in the order given.
+        """
+        wanted = list(planned)
+        if not wanted:
+            return []  # an executemany with no rows would insert one row of defaults
+        # One multi-row INSERT ... RETURNING ("insertmanyvalues"), not a row-by-row flush. Not
+        # `sort_by_parameter_order=True`: SQLite cannot tie new rowids to the order of the
+        # rows, so SQLAlchemy would fall back to one INSERT per row there, the cost this avoids;
+        # the rows are matched back by their content instead. `render_nulls`: otherwise rows
+        # with and without `expires_at` would go in separate statements.
+        result = await self._session.execute(
+            insert(ReminderRow).returning(*REMINDER_COLUMNS).execution_options(render_nulls=True),
+            [
+                {
+                    "patient_id": patient_id,
+                    "kind": reminder.kind.value,
+                    "dose_number": reminder.dose_number,
+                    "due_at": reminder.due_at,
+                    "expires_at": reminder.expires_at,
+                    "status": ReminderStatus.PENDING.value,
+                    "priority": DELIVERY_PRIORITY[reminder.kind],
+                    "attempts": 0,
+                }
+                for reminder in wanted
+            ],
+        )
+        stored: dict[_Content, list[Reminder]] = defaultdict(list)
+        # Identical rows differ only by id: the lower ids go to the earlier ones, as a
+        # row-by-row insert would have numbered them.
+        for reminder in sorted((to_reminder(row) for row in result), key=_by_id, reverse=True):
+            stored[_content(reminder)].append(reminder)
+        return [stored[_content(reminder)].pop() for reminder in wanted]
 
     async def get(self, reminder_id: int) -> Reminder | None:
         row = await self._session.get(ReminderRow, reminder_id)

@@ -8,6 +8,7 @@ due), applied through `storage.planning` in one transaction, and rendered with
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -36,7 +37,7 @@ from scheduling.model import (
 from storage.check_ins import CheckInRepository
 from storage.doses import DoseRepository
 from storage.patients import PatientRepository
-from storage.planning import DoseNotOpen, DoseOutOfOrder, open_dose, record_dose, snooze
+from storage.planning import DoseNotOpen, DoseOutOfOrder, open_dose_of, record_dose, snooze
 from storage.reminders import ReminderRepository
 
 log = logging.getLogger(__name__)
@@ -108,11 +109,11 @@ async def _check(
         or patient.status is PatientStatus.ONBOARDING
     ):
         return None
+    doses = await DoseRepository(session).list_for_patient(patient.id)
     if require_open:
-        due = await open_dose(session, patient.id)
+        due = open_dose_of(patient, doses)
         if due is None or due.number != reminder.dose_number:
             return None
-    doses = await DoseRepository(session).list_for_patient(patient.id)
     return _Press(patient, reminder, reminder.dose_number, doses)
 
 
@@ -138,9 +139,10 @@ async def _record(
                 injected_at=now,
                 now=now,
                 source=DoseSource.REMINDER,
+                # Read by `_check` in this transaction: a press reads each fact once.
+                patient=press.patient,
+                doses=press.doses,
             )
-            doses = await DoseRepository(session).list_for_patient(press.patient.id)
-            stale = await _other_dose_messages(session, press, message.message_id)
     except (DoseNotOpen, DoseOutOfOrder):
         await query.answer(texts.BUTTON_NO_LONGER_VALID)
         return
@@ -152,8 +154,9 @@ async def _record(
         return
     await query.answer()
     await _show_decision(message, done)
+    stale = _other_dose_messages(recorded.reminders, press, message.message_id)
     await remove_buttons(context, message.chat.id, stale)
-    await message.reply_text(actions.recorded_text(press.patient, doses, now=now))
+    await message.reply_text(actions.recorded_text(press.patient, recorded.doses, now=now))
 
 
 def _site_for(press: _Press, button: actions.DoseButton, message: Message) -> InjectionSite | None:
@@ -213,15 +216,15 @@ async def _snooze(
     await _show_decision(message, shown)
 
 
-async def _other_dose_messages(
-    session: AsyncSession, press: _Press, pressed_message_id: int
+def _other_dose_messages(
+    reminders: Iterable[Reminder], press: _Press, pressed_message_id: int
 ) -> list[int]:
     """Messages of earlier reminders for the same dose, whose buttons are stale once recorded."""
-    sent = await ReminderRepository(session).list_for_patient(press.patient.id, ReminderStatus.SENT)
     return [
         reminder.telegram_message_id
-        for reminder in sent
-        if reminder.kind in _BUTTON_KINDS
+        for reminder in reminders
+        if reminder.status is ReminderStatus.SENT
+        and reminder.kind in _BUTTON_KINDS
         and reminder.dose_number == press.dose_number
         and reminder.telegram_message_id is not None
         and reminder.telegram_message_id != pressed_message_id
