@@ -76,11 +76,21 @@ def create_engine(url: str, *, echo: bool = False, **options: Any) -> AsyncEngin
 def _create_engine(
     url: str, sqlite_pragmas: tuple[str, ...], *, echo: bool = False, **options: Any
 ) -> AsyncEngine:
+    # A failed statement's exception would otherwise quote its parameters (doses, reactions)
+    # into the log through the error handler: health data never goes to a log.
+    options.setdefault("hide_parameters", True)
     if not is_sqlite(url):
         return create_async_engine(url, echo=echo, pool_pre_ping=True, **options)
     sqlite_file = _sqlite_file(url)
     if sqlite_file is not None:
         sqlite_file.parent.mkdir(parents=True, exist_ok=True)
+        if "poolclass" not in options:
+            # SQLite has one writer at a time. Several connections writing at once wait for
+            # each other in SQLite's busy handler, which polls and gives up after the busy
+            # timeout ("database is locked", an action lost under load). One connection makes
+            # sessions queue for it in order, in asyncio, instead. Nothing holds a session
+            # while it talks to Telegram, so the queue moves at the database's own pace.
+            options.update(pool_size=1, max_overflow=0)
     engine = create_async_engine(url, echo=echo, **options)
     event.listen(engine.sync_engine, "connect", _on_sqlite_connect(sqlite_pragmas))
     return engine

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
@@ -10,11 +11,14 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.pool import NullPool
 
 from scheduling.model import Patient
+from storage import db as storage_db
 from storage.db import Database, create_engine, default_sqlite_url, upgrade_database
 from storage.doses import DoseRepository
 from storage.models import DoseRow
+from storage.patients import PatientRepository
 
 PRAGMAS_IN_FORCE = {
     "journal_mode": "wal",
@@ -43,7 +47,8 @@ async def test_a_missing_data_folder_is_created(tmp_path: Path) -> None:
 
 
 async def test_sqlite_pragmas_are_in_force_on_every_connection(tmp_path: Path) -> None:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'pragmas.db'}")
+    # The bot's engine keeps one SQLite connection; an unpooled one shows each new connection.
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'pragmas.db'}", poolclass=NullPool)
     try:
         # Two connections at once: the second is a new one, not the first one reused.
         async with engine.connect() as first, engine.connect() as second:
@@ -55,13 +60,48 @@ async def test_sqlite_pragmas_are_in_force_on_every_connection(tmp_path: Path) -
         await engine.dispose()
 
 
+async def test_concurrent_writers_on_sqlite_queue_instead_of_failing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Twenty presses at once, each holding the write lock a while (a busy event loop): on
+    SQLite they queue for the one connection in order; none fails with "database is locked"
+    when SQLite's busy timeout (here 0.2 s) runs out."""
+    pragmas = tuple(p for p in storage_db.SQLITE_PRAGMAS if "busy_timeout" not in p)
+    monkeypatch.setattr(storage_db, "SQLITE_PRAGMAS", (*pragmas, "PRAGMA busy_timeout=200"))
+    url = default_sqlite_url(tmp_path)
+    await upgrade_database(url)
+    database = Database.connect(url)
+    try:
+        async with database.sessions.begin() as session:
+            patients = [
+                await PatientRepository(session).create(telegram_user_id=9000 + n, chat_id=9000 + n)
+                for n in range(20)
+            ]
+
+        async def press(patient: Patient) -> None:
+            async with database.sessions.begin() as session:
+                doses = DoseRepository(session)
+                number = len(await doses.list_for_patient(patient.id)) + 1
+                await doses.add(patient.id, number=number, injected_on=date(2026, 3, 2))
+                await asyncio.sleep(0.05)  # other handlers run while this one holds the lock
+
+        await asyncio.gather(*(press(patient) for patient in patients))
+        async with database.sessions() as session:
+            written = await session.scalar(sa.select(sa.func.count()).select_from(DoseRow))
+    finally:
+        await database.dispose()
+    assert written == 20
+
+
 async def test_a_dose_for_an_unknown_patient_is_refused(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    """Foreign keys are enforced (SQLite needs its pragma for that)."""
-    with pytest.raises(IntegrityError):
+    """Foreign keys are enforced (SQLite needs its pragma for that), and the error, which the
+    error handler logs, does not quote the statement's values (health data stays out of logs)."""
+    with pytest.raises(IntegrityError) as refused:
         async with sessions.begin() as session:
-            await DoseRepository(session).add(424242, number=1, injected_on=date(2025, 1, 1))
+            await DoseRepository(session).add(424242, number=1, injected_on=date(2025, 1, 7))
+    assert "424242" not in str(refused.value) and "2025-01-07" not in str(refused.value)
 
 
 async def test_deleting_a_patient_row_cascades_to_their_doses(
