@@ -17,8 +17,6 @@ def _no_rate_limiter(*args: Any, **kwargs: Any) -> None:
 
 
 def main() -> int:
-    import functools
-
     from telegram.ext import AIORateLimiter
 
     import bot.app
@@ -27,7 +25,7 @@ def main() -> int:
     choice = os.environ.get("BENCH_LIMITER", "none")
     replacements: dict[str, Any] = {
         "none": _no_rate_limiter,
-        "aio": functools.partial(AIORateLimiter, max_retries=0),
+        "aio": lambda **_: AIORateLimiter(max_retries=0),
     }
     bot.app.TelegramRateLimiter = replacements[choice]
     return bot_main([])

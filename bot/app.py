@@ -108,7 +108,7 @@ def build_application(
         .context_types(ContextTypes(bot_data=BotData))
         # Outbound messages stay inside Telegram's limits (a 429 that still comes back reaches
         # the dispatcher as RetryAfter, which reschedules); replies go out at once.
-        .rate_limiter(TelegramRateLimiter())
+        .rate_limiter(TelegramRateLimiter(clock=clock))
         # Many patients at once, each patient's updates one at a time and in order.
         .concurrent_updates(PerChatUpdateProcessor())
         .post_init(post_init)

@@ -17,7 +17,9 @@ Two kinds of traffic:
   it, and on a 429 it waits `retry_after` and tries again (a few times).
 
 Requests without a chat (answerCallbackQuery, getUpdates, setMyCommands) pass straight through.
-Any 429 pauses all outbound traffic for its `retry_after`.
+After any 429, outbound requests fail at once with `RetryAfter` for the rest of the wait,
+without reaching Telegram: the dispatcher puts each back for that long, and nobody sits in
+here for minutes. The wait is kept in the bot's clock, the one the dispatcher schedules by.
 """
 
 from __future__ import annotations
@@ -31,12 +33,14 @@ from collections import deque
 from collections.abc import Callable, Coroutine, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from telegram._utils.types import JSONDict
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
+
+from scheduling.ports import Clock
 
 log = logging.getLogger(__name__)
 
@@ -79,21 +83,23 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         overall_per_second: int = TELEGRAM_MESSAGES_PER_SECOND,
         chat_interval: float = CHAT_INTERVAL_SECONDS,
         second: float = 1.0,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Clock | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        """`second` is how long Telegram's second lasts: shorter only in tests, with
-        `chat_interval` scaled the same way."""
+        """`clock` is the bot's (a 429's wait is measured in it); `second` is how long
+        Telegram's second lasts: shorter only in tests, with `chat_interval` scaled alike."""
         if overall_per_second < 1 or chat_interval < 0 or second <= 0:
             raise ValueError("the limits must be positive")
         self._limit = overall_per_second
         self._second = second
         self._chat_interval = chat_interval
-        self._clock = clock
+        self._now = clock or _system_clock
+        self._clock = monotonic
         self._in_flight = 0
         self._done: deque[float] = deque()  # answers received within the last second, in order
         self._gate = asyncio.Lock()  # outbound requests take overall slots one by one, in order
         self._room = asyncio.Event()  # set when a request finishes
-        self._paused_until = -math.inf
+        self._paused_until: datetime | None = None
         self._chats: dict[int | str, _Chat] = {}
         self.refused = 0  # 429s seen (for tests and the benchmark)
 
@@ -141,9 +147,11 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         with self._chat(chat_id) as chat:
             async with chat.turn:
                 while True:
+                    self._refuse_while_paused()
                     await self._chat_ready(chat)
                     async with self._gate:
                         await self._overall_room()
+                        self._refuse_while_paused()
                         # A reply may have gone into this chat while we waited for room.
                         if chat.in_flight == 0 and self._chat_free_in(chat) <= 0:
                             self._start(chat)
@@ -158,9 +166,6 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         kwargs: Any,
     ) -> Answer:
         for attempt in range(REPLY_RETRIES + 1):
-            paused = self._paused_until - self._clock()
-            if 0 < paused <= REPLY_MAX_WAIT_SECONDS:
-                await asyncio.sleep(paused)
             try:
                 with self._chat(chat_id) as chat:
                     self._start(chat)
@@ -170,6 +175,7 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
                 if attempt == REPLY_RETRIES or wait > REPLY_MAX_WAIT_SECONDS:
                     raise
                 log.info("a reply was refused (429): trying again in %.0f s", wait)
+                await asyncio.sleep(wait)
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     async def _send(
@@ -202,14 +208,22 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
 
     def _pause(self, error: RetryAfter) -> None:
         self.refused += 1
-        until = self._clock() + retry_after_of(error).total_seconds()
-        self._paused_until = max(self._paused_until, until)
-        log.warning("Telegram asked to slow down: outbound messages paused for %s", error)
+        until = self._now() + retry_after_of(error)
+        if self._paused_until is None or until > self._paused_until:
+            self._paused_until = until
+        log.warning("Telegram asked to slow down: outbound messages paused: %s", error)
+
+    def _refuse_while_paused(self) -> None:
+        if self._paused_until is None:
+            return
+        left = self._paused_until - self._now()
+        if left <= timedelta(0):
+            self._paused_until = None
+            return
+        raise RetryAfter(timedelta(seconds=math.ceil(left.total_seconds())))
 
     def _overall_wait(self, now: float) -> float | None:
         """Seconds until an overall slot is free; None: when a request in flight finishes."""
-        if self._paused_until > now:
-            return self._paused_until - now
         while self._done and self._done[0] + self._second <= now:
             self._done.popleft()
         if self._in_flight + len(self._done) < self._limit:
@@ -260,6 +274,10 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         ]
         for key in idle:
             del self._chats[key]
+
+
+def _system_clock() -> datetime:
+    return datetime.now(UTC)
 
 
 def _chat_key(chat_id: object) -> int | str | None:
