@@ -27,6 +27,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import NullPool
 
+from storage.inline_sqlite import inline_connector
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 MIGRATION_LOCK_KEY = 0x6B65_7369_6D70  # "kesimp": any constant the application owns
 
@@ -89,8 +91,10 @@ def _create_engine(
             # each other in SQLite's busy handler, which polls and gives up after the busy
             # timeout ("database is locked", an action lost under load). One connection makes
             # sessions queue for it in order, in asyncio, instead. Nothing holds a session
-            # while it talks to Telegram, so the queue moves at the database's own pace.
-            options.update(pool_size=1, max_overflow=0)
+            # while it talks to Telegram, and the connection runs its statements on the event
+            # loop's thread (see storage/inline_sqlite.py), so the queue moves at the pace of
+            # the statements' own CPU time.
+            options.update(pool_size=1, max_overflow=0, async_creator=inline_connector(sqlite_file))
     engine = create_async_engine(url, echo=echo, **options)
     event.listen(engine.sync_engine, "connect", _on_sqlite_connect(sqlite_pragmas))
     return engine

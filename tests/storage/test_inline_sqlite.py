@@ -1,0 +1,82 @@
+"""The bot's SQLite engine runs statements on the event loop's thread, one connection queued for.
+
+Why it matters: a transaction that hands every statement to a worker thread waits a turn of a
+busy event loop per statement, and everyone else waits for the one connection meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from storage.db import Database, default_sqlite_url, upgrade_database
+from storage.doses import DoseRepository
+from storage.inline_sqlite import InlineConnection
+from storage.patients import PatientRepository
+
+
+async def migrated(tmp_path: Path) -> Database:
+    url = default_sqlite_url(tmp_path)
+    await upgrade_database(url)
+    return Database.connect(url)
+
+
+async def test_the_engine_uses_one_inline_connection(tmp_path: Path) -> None:
+    database = await migrated(tmp_path)
+    try:
+        async with database.engine.connect() as connection:
+            raw = await connection.get_raw_connection()
+            assert isinstance(raw.driver_connection, InlineConnection)
+        assert database.engine.pool.size() == 1  # type: ignore[attr-defined]
+    finally:
+        await database.dispose()
+
+
+async def test_a_transaction_does_not_wait_for_other_tasks(tmp_path: Path) -> None:
+    """Reads and writes of one unit of work complete without a turn of the event loop."""
+    database = await migrated(tmp_path)
+    turns = 0
+
+    async def count_turns() -> None:
+        nonlocal turns
+        while True:
+            turns += 1
+            await asyncio.sleep(0)
+
+    counter = asyncio.create_task(count_turns())
+    try:
+        await asyncio.sleep(0)
+        async with database.sessions.begin() as session:
+            before = turns
+            patient = await PatientRepository(session).create(telegram_user_id=5, chat_id=5)
+            doses = DoseRepository(session)
+            await doses.add(patient.id, number=1, injected_on=date(2026, 3, 2))
+            await doses.list_for_patient(patient.id)
+            during = turns - before
+    finally:
+        counter.cancel()
+        await database.dispose()
+    assert during == 0
+
+
+async def test_errors_and_rollback_behave_as_with_aiosqlite(tmp_path: Path) -> None:
+    """A constraint violation is SQLAlchemy's IntegrityError and rolls the whole unit back."""
+    database = await migrated(tmp_path)
+    try:
+        try:
+            async with database.sessions.begin() as session:
+                patient = await PatientRepository(session).create(telegram_user_id=5, chat_id=5)
+                await DoseRepository(session).add(424242, number=1, injected_on=date(2026, 3, 2))
+        except IntegrityError:
+            pass
+        else:
+            raise AssertionError("a dose for an unknown patient was accepted")
+        async with database.sessions() as session:
+            patients = await session.scalar(sa.text("SELECT count(*) FROM patients"))
+        assert patients == 0 and patient.id is not None
+    finally:
+        await database.dispose()
