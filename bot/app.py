@@ -14,6 +14,7 @@ from telegram.ext import (
     ContextTypes,
 )
 
+from bot.aiohttp_request import AiohttpRequest
 from bot.alerts import AdminAlerter
 from bot.broadcast_progress import schedule_progress
 from bot.config import Settings
@@ -105,6 +106,10 @@ def build_application(
         .token(settings.token)
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.effective_file_url)
+        # aiohttp instead of PTB's default httpx: a third of the CPU per Bot API call, which is
+        # what decides how many button presses a second one core can answer (bench/load.py).
+        .request(AiohttpRequest())
+        .get_updates_request(AiohttpRequest(connection_pool_size=1))
         .context_types(ContextTypes(bot_data=BotData))
         # Outbound messages stay inside Telegram's limits (a 429 that still comes back reaches
         # the dispatcher as RetryAfter, which reschedules); replies go out at once.
