@@ -11,7 +11,7 @@ from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Result, Row, delete, func, insert, select, update
+from sqlalchemy import CursorResult, Result, Row, Table, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduling.model import (
@@ -26,6 +26,7 @@ from storage.models import LAST_ERROR_LENGTH, ReminderRow
 
 # Outcomes can be recorded only for rows that have not reached an outcome yet.
 _OPEN = (ReminderStatus.PENDING.value, ReminderStatus.CLAIMED.value)
+_REMINDERS_TABLE = cast(Table, ReminderRow.__table__)
 
 # The columns `to_reminder` reads, for RETURNING: domain objects without loading ORM rows.
 REMINDER_COLUMNS = (
@@ -100,8 +101,12 @@ class ReminderRepository:
         # rows, so SQLAlchemy would fall back to one INSERT per row there, the cost this avoids;
         # the rows are matched back by their content instead. `render_nulls`: otherwise rows
         # with and without `expires_at` would go in separate statements.
-        result = await self._session.execute(
-            insert(ReminderRow).returning(*REMINDER_COLUMNS).execution_options(render_nulls=True),
+        # On the session's connection, as Core: the ORM's bulk-insert layer adds nothing here.
+        connection = await self._session.connection()
+        result = await connection.execute(
+            insert(_REMINDERS_TABLE)
+            .returning(*REMINDER_COLUMNS)
+            .execution_options(render_nulls=True),
             [
                 {
                     "patient_id": patient_id,
