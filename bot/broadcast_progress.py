@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot
-from telegram.error import BadRequest
+from telegram.error import BadRequest, RetryAfter
 
 from bot import texts
 from bot.services import Context
@@ -50,7 +50,10 @@ async def show_progress(
             for broadcast in await broadcasts.sending()
         ]  # fmt: skip
     for broadcast, counts, message_id in live:
-        await _show(bot, broadcast, message_id, progress_text(counts), shown)
+        try:
+            await _show(bot, broadcast, message_id, progress_text(counts), shown)
+        except RetryAfter:
+            continue  # Telegram asked to wait: the next tick edits (and finishes) instead
         if counts.finished:
             # After the final edit: if that failed for a network error, the next tick retries.
             async with sessions.begin() as session:

@@ -23,7 +23,7 @@ from telegram.ext import AIORateLimiter
 from bot import texts
 from bot.broadcast_progress import ShownProgress, show_progress
 from bot.clock import ManualClock
-from bot.devtools.fake_bot_api import FakeBotApi, RateLimit, run_fake_bot_api
+from bot.devtools.fake_bot_api import FakeBotApi, Fault, RateLimit, run_fake_bot_api
 from bot.devtools.harness import RunningBot, running_bot, settings_for_fake
 from bot.devtools.patient import Patient
 from scheduling.dispatcher import DispatchReport
@@ -234,3 +234,28 @@ async def test_broadcast_to_2000_patients_under_the_flood_limits(
         ("broadcast", 2_001)
     ]
     assert (counts.sent, counts.unreachable, counts.failed, counts.pending) == (2_000, 1, 0, 0)
+
+
+async def test_a_429_on_the_progress_edit_waits_for_the_next_tick(
+    running: RunningBot, fake: FakeBotApi, admin: Patient
+) -> None:
+    """Telegram asking to wait is no error: the progress job skips this tick, and the next one
+    shows the final counts and closes the broadcast."""
+    sessions = running.services.database.sessions
+    for user_id in (10_001, 10_002):
+        fake.add_user("Patient", user_id=user_id)
+    await seed_patients(sessions, [10_001, 10_002])
+    progress_id = await start_broadcast(running, admin, recipients=2)
+    assert (await running.dispatch()).sent == 2
+    shown = ShownProgress()
+
+    fake.fail_next("editMessageText", Fault.too_many_requests(retry_after=1))
+    await show_progress(running.application.bot, sessions, shown)  # does not raise
+    async with sessions() as session:
+        assert await session.scalar(select(BroadcastRow.status)) == BroadcastStatus.SENDING
+
+    await show_progress(running.application.bot, sessions, shown)
+    async with sessions() as session:
+        assert await session.scalar(select(BroadcastRow.status)) == BroadcastStatus.DONE
+    progress = admin.chat.message(progress_id)
+    assert progress is not None and progress.text == "Done: sent 2, unreachable 0, failed 0"
