@@ -131,6 +131,7 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
     async def _passing(
         self, callback: Callable[..., Coroutine[Any, Any, Answer]], args: Any, kwargs: Any
     ) -> Answer:
+        """Any request: a 429 it gets pauses outbound traffic."""
         try:
             return await callback(*args, **kwargs)
         except RetryAfter as error:
@@ -187,10 +188,7 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
     ) -> Answer:
         """Run a started request; its slots stay taken until a second after its answer."""
         try:
-            return await callback(*args, **kwargs)
-        except RetryAfter as error:
-            self._pause(error)
-            raise
+            return await self._passing(callback, args, kwargs)
         finally:
             done = self._clock()
             self._in_flight -= 1

@@ -80,3 +80,37 @@ async def test_errors_and_rollback_behave_as_with_aiosqlite(tmp_path: Path) -> N
         assert patients == 0 and patient.id is not None
     finally:
         await database.dispose()
+
+
+async def test_bulk_statements_run_beside_the_loop(tmp_path: Path) -> None:
+    """An executemany (the dispatcher recording 500 outcomes) lets other tasks run meanwhile,
+    and its rows are all there."""
+    database = await migrated(tmp_path)
+    turns = 0
+
+    async def count_turns() -> None:
+        nonlocal turns
+        while True:
+            turns += 1
+            await asyncio.sleep(0)
+
+    counter = asyncio.create_task(count_turns())
+    try:
+        await asyncio.sleep(0)
+        async with database.engine.begin() as connection:
+            before = turns
+            await connection.execute(
+                sa.text(
+                    "INSERT INTO audit_log (at, admin_telegram_id, action, details)"
+                    " VALUES (:at, :admin, 'test', '{}')"
+                ),
+                [{"at": "2026-03-02 09:00:00.000000", "admin": n} for n in range(2_000)],
+            )
+            during = turns - before
+        async with database.sessions() as session:
+            rows = await session.scalar(sa.text("SELECT count(*) FROM audit_log"))
+    finally:
+        counter.cancel()
+        await database.dispose()
+    assert rows == 2_000
+    assert during > 0
