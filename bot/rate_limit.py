@@ -55,6 +55,7 @@ REPLY_MAX_WAIT_SECONDS = 30.0
 _PRUNE_EVERY = 1024  # chat entries kept before forgetting the idle ones
 
 Answer = bool | JSONDict | list[JSONDict]
+Call = Callable[..., Coroutine[Any, Any, Answer]]  # one Bot API request, ready to send
 
 
 def retry_after_of(error: RetryAfter) -> timedelta:
@@ -111,7 +112,7 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
 
     async def process_request(
         self,
-        callback: Callable[..., Coroutine[Any, Any, Answer]],
+        callback: Call,
         args: Any,
         kwargs: dict[str, Any],
         endpoint: str,
@@ -128,9 +129,7 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
 
     # -- the three paths ------------------------------------------------------------------------
 
-    async def _passing(
-        self, callback: Callable[..., Coroutine[Any, Any, Answer]], args: Any, kwargs: Any
-    ) -> Answer:
+    async def _passing(self, callback: Call, args: Any, kwargs: Any) -> Answer:
         """Any request: a 429 it gets pauses outbound traffic."""
         try:
             return await callback(*args, **kwargs)
@@ -141,7 +140,7 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
     async def _outbound(
         self,
         chat_id: int | str,
-        callback: Callable[..., Coroutine[Any, Any, Answer]],
+        callback: Call,
         args: Any,
         kwargs: Any,
     ) -> Answer:
@@ -162,7 +161,7 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
     async def _reply(
         self,
         chat_id: int | str,
-        callback: Callable[..., Coroutine[Any, Any, Answer]],
+        callback: Call,
         args: Any,
         kwargs: Any,
     ) -> Answer:
@@ -182,7 +181,7 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
     async def _send(
         self,
         chat: _Chat,
-        callback: Callable[..., Coroutine[Any, Any, Answer]],
+        callback: Call,
         args: Any,
         kwargs: Any,
     ) -> Answer:

@@ -25,6 +25,28 @@ async def migrated(tmp_path: Path) -> Database:
     return Database.connect(url)
 
 
+class LoopTurns:
+    """Counts the event loop's turns while it runs (a task that yields at every turn)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> LoopTurns:
+        self._task = asyncio.create_task(self._count())
+        await asyncio.sleep(0)
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+
+    async def _count(self) -> None:
+        while True:
+            self.count += 1
+            await asyncio.sleep(0)
+
+
 async def test_the_engine_uses_one_inline_connection(tmp_path: Path) -> None:
     database = await migrated(tmp_path)
     try:
@@ -39,26 +61,15 @@ async def test_the_engine_uses_one_inline_connection(tmp_path: Path) -> None:
 async def test_a_transaction_does_not_wait_for_other_tasks(tmp_path: Path) -> None:
     """Reads and writes of one unit of work complete without a turn of the event loop."""
     database = await migrated(tmp_path)
-    turns = 0
-
-    async def count_turns() -> None:
-        nonlocal turns
-        while True:
-            turns += 1
-            await asyncio.sleep(0)
-
-    counter = asyncio.create_task(count_turns())
     try:
-        await asyncio.sleep(0)
-        async with database.sessions.begin() as session:
-            before = turns
+        async with LoopTurns() as turns, database.sessions.begin() as session:
+            before = turns.count
             patient = await PatientRepository(session).create(telegram_user_id=5, chat_id=5)
             doses = DoseRepository(session)
             await doses.add(patient.id, number=1, injected_on=date(2026, 3, 2))
             await doses.list_for_patient(patient.id)
-            during = turns - before
+            during = turns.count - before
     finally:
-        counter.cancel()
         await database.dispose()
     assert during == 0
 
@@ -86,19 +97,9 @@ async def test_bulk_statements_run_beside_the_loop(tmp_path: Path) -> None:
     """An executemany (the dispatcher recording 500 outcomes) lets other tasks run meanwhile,
     and its rows are all there."""
     database = await migrated(tmp_path)
-    turns = 0
-
-    async def count_turns() -> None:
-        nonlocal turns
-        while True:
-            turns += 1
-            await asyncio.sleep(0)
-
-    counter = asyncio.create_task(count_turns())
     try:
-        await asyncio.sleep(0)
-        async with database.engine.begin() as connection:
-            before = turns
+        async with LoopTurns() as turns, database.engine.begin() as connection:
+            before = turns.count
             await connection.execute(
                 sa.text(
                     "INSERT INTO audit_log (at, admin_telegram_id, action, details)"
@@ -106,11 +107,10 @@ async def test_bulk_statements_run_beside_the_loop(tmp_path: Path) -> None:
                 ),
                 [{"at": "2026-03-02 09:00:00.000000", "admin": n} for n in range(2_000)],
             )
-            during = turns - before
+            during = turns.count - before
         async with database.sessions() as session:
             rows = await session.scalar(sa.text("SELECT count(*) FROM audit_log"))
     finally:
-        counter.cancel()
         await database.dispose()
     assert rows == 2_000
     assert during > 0
