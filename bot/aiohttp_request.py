@@ -81,6 +81,8 @@ class AiohttpRequest(BaseRequest):
 
     def _proxy_for(self, url: str) -> str | None:
         """The proxy the environment names for `url`'s scheme and host, if any (cached)."""
+        if not self._proxies:
+            return None  # the usual case: no URL to parse on every call
         parts = urlsplit(url)
         origin = (parts.scheme, parts.hostname or "")
         if origin not in self._proxy_by_origin:

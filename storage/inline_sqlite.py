@@ -132,9 +132,7 @@ class InlineConnection:
         self._open().create_function(*args, **kwargs)
 
     async def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+        self.stop()
 
     def stop(self) -> None:
         """Close at once (SQLAlchemy's terminate)."""
@@ -160,8 +158,8 @@ def inline_connector(path: Path) -> Callable[[], Awaitable[InlineConnection]]:
     """An `async_creator` for `create_async_engine`: connections to the SQLite file `path`."""
 
     async def connect() -> InlineConnection:
-        # check_same_thread=False: the pool may close a connection from another thread when
-        # the interpreter shuts down; all use is on the event loop's thread.
+        # check_same_thread=False: bulk statements run in a worker thread (never two at once:
+        # one pooled connection), and the pool may close it from another thread at exit.
         return InlineConnection(sqlite3.connect(path, check_same_thread=False))
 
     return connect

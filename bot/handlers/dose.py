@@ -154,7 +154,9 @@ async def _record(
         return
     await query.answer()
     await _show_decision(message, done)
-    stale = _other_dose_messages(recorded.reminders, press, message.message_id)
+    stale = stale_dose_messages(
+        recorded.reminders, press.dose_number, pressed_message_id=message.message_id
+    )
     await remove_buttons(context, message.chat.id, stale)
     await message.reply_text(actions.recorded_text(press.patient, recorded.doses, now=now))
 
@@ -216,16 +218,17 @@ async def _snooze(
     await _show_decision(message, shown)
 
 
-def _other_dose_messages(
-    reminders: Iterable[Reminder], press: _Press, pressed_message_id: int
+def stale_dose_messages(
+    reminders: Iterable[Reminder], number: int, *, pressed_message_id: int | None = None
 ) -> list[int]:
-    """Messages of earlier reminders for the same dose, whose buttons are stale once recorded."""
+    """Messages of the sent reminders for dose `number`, whose buttons are stale once it is
+    recorded: all of them (/log), or all but the one pressed."""
     return [
         reminder.telegram_message_id
         for reminder in reminders
         if reminder.status is ReminderStatus.SENT
         and reminder.kind in _BUTTON_KINDS
-        and reminder.dose_number == press.dose_number
+        and reminder.dose_number == number
         and reminder.telegram_message_id is not None
         and reminder.telegram_message_id != pressed_message_id
     ]
@@ -235,18 +238,6 @@ async def remove_buttons(context: Context, chat_id: int, message_ids: list[int])
     """Take the buttons off older reminders of a recorded dose (no stale buttons left)."""
     for message_id in message_ids:
         await quietly(context.bot.edit_message_reply_markup(chat_id, message_id))
-
-
-async def stale_dose_messages(session: AsyncSession, patient_id: int, number: int) -> list[int]:
-    """Messages of every sent reminder for dose `number` (for /log, which has no pressed one)."""
-    sent = await ReminderRepository(session).list_for_patient(patient_id, ReminderStatus.SENT)
-    return [
-        reminder.telegram_message_id
-        for reminder in sent
-        if reminder.kind in _BUTTON_KINDS
-        and reminder.dose_number == number
-        and reminder.telegram_message_id is not None
-    ]
 
 
 async def _show_decision(message: Message, decision: str) -> None:

@@ -195,9 +195,8 @@ async def _record(context: Context, user_id: int, entry: flow.LogEntry) -> None:
                 site=entry.site,
                 now=now,
                 source=DoseSource.LOG,
+                patient=patient,  # read above in this transaction
             )
-            doses = await DoseRepository(session).list_for_patient(patient.id)
-            stale = await stale_dose_messages(session, patient.id, entry.number)
     except DoseNotOpen:
         await context.bot.send_message(user_id, texts.LOG_OUT_OF_ORDER)
         return
@@ -209,8 +208,9 @@ async def _record(context: Context, user_id: int, entry: flow.LogEntry) -> None:
             user_id, texts.DOSE_ALREADY_RECORDED.format(number=entry.number)
         )
         return
+    stale = stale_dose_messages(recorded.reminders, entry.number)
     await remove_buttons(context, user_id, stale)
-    await context.bot.send_message(user_id, actions.recorded_text(patient, doses, now=now))
+    await context.bot.send_message(user_id, actions.recorded_text(patient, recorded.doses, now=now))
 
 
 def _state_of(conversation: ConversationState | None) -> flow.LogState | None:
