@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, Row, Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduling.model import CheckIn, CheckInStatus, require_utc
@@ -14,8 +14,17 @@ from storage.models import CheckInRow
 
 SEVERITIES = ("mild", "moderate", "severe")
 
+# Built once (see storage/patients.py): every replan reads a patient's check-ins.
+_CHECK_INS = cast(Table, CheckInRow.__table__)
+_CHECK_INS_OF = (
+    select(*_CHECK_INS.c)
+    .where(_CHECK_INS.c.patient_id == bindparam("patient_id"))
+    .order_by(_CHECK_INS.c.asked_at, _CHECK_INS.c.id)
+)
 
-def to_check_in(row: CheckInRow) -> CheckIn:
+
+def to_check_in(row: CheckInRow | Row[Any]) -> CheckIn:
+    """A check-in from an ORM row, or from a Core row of the table's columns."""
     return CheckIn(
         id=row.id,
         patient_id=row.patient_id,
@@ -110,12 +119,8 @@ class CheckInRepository:
 
     async def list_for_patient(self, patient_id: int) -> list[CheckIn]:
         """A patient's check-ins, oldest first."""
-        rows = await self._session.scalars(
-            select(CheckInRow)
-            .where(CheckInRow.patient_id == patient_id)
-            .order_by(CheckInRow.asked_at, CheckInRow.id)
-        )
-        return [to_check_in(row) for row in rows]
+        result = await self._session.execute(_CHECK_INS_OF, {"patient_id": patient_id})
+        return [to_check_in(row) for row in result]
 
     async def list_for_dose(self, patient_id: int, dose_number: int) -> list[CheckIn]:
         """The check-ins and reports about one dose, oldest first."""

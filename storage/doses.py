@@ -3,14 +3,36 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any, cast
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Row, Table, bindparam, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduling.model import DoseRecord, DoseSource, InjectionSite, require_utc
-from storage.db import is_unique_violation
 from storage.models import DoseRow
+
+# Built once (see storage/patients.py): the reads and the insert of every press.
+_DOSES = cast(Table, DoseRow.__table__)
+_DOSES_OF = (
+    select(*_DOSES.c)
+    .where(_DOSES.c.patient_id == bindparam("patient_id"))
+    .order_by(_DOSES.c.number)
+)
+_DOSE_BY_NUMBER = select(*_DOSES.c).where(
+    _DOSES.c.patient_id == bindparam("patient_id"), _DOSES.c.number == bindparam("number")
+)
+# A second insert of the same dose (two presses, or two processes on PostgreSQL) inserts
+# nothing and returns no row, instead of failing: on PostgreSQL a failed statement would end
+# the transaction, and the caller still wants to read the dose that won.
+_INSERT_DOSE = {
+    "sqlite": sqlite.insert(_DOSES)
+    .on_conflict_do_nothing(index_elements=["patient_id", "number"])
+    .returning(*_DOSES.c),
+    "postgresql": postgresql.insert(_DOSES)
+    .on_conflict_do_nothing(index_elements=["patient_id", "number"])
+    .returning(*_DOSES.c),
+}
 
 
 class DoseAlreadyRecorded(Exception):
@@ -22,7 +44,8 @@ class DoseAlreadyRecorded(Exception):
         self.number = number
 
 
-def to_dose_record(row: DoseRow) -> DoseRecord:
+def to_dose_record(row: DoseRow | Row[Any]) -> DoseRecord:
+    """A dose from an ORM row, or from a Core row of the table's columns."""
     return DoseRecord(
         id=row.id,
         patient_id=row.patient_id,
@@ -57,25 +80,21 @@ class DoseRepository:
         """Record dose `number`. Raises `DoseAlreadyRecorded` if it is already stored."""
         if number < 1:
             raise ValueError("dose numbers start at 1")
-        if await self.get_by_number(patient_id, number) is not None:
+        values = {
+            "patient_id": patient_id,
+            "number": number,
+            "injected_on": injected_on,
+            "injected_at": None if injected_at is None else require_utc(injected_at, "injected_at"),
+            "site": None if site is None else InjectionSite(site).value,
+            "planned_on": planned_on,
+            "lot_number": lot_number,
+            "source": DoseSource(source).value,
+        }
+        dialect = self._session.get_bind().dialect.name
+        result = await self._session.execute(_INSERT_DOSE[dialect], values)
+        row = result.one_or_none()
+        if row is None:  # already stored, maybe by a concurrent transaction
             raise DoseAlreadyRecorded(patient_id, number)
-        row = DoseRow(
-            patient_id=patient_id,
-            number=number,
-            injected_on=injected_on,
-            injected_at=None if injected_at is None else require_utc(injected_at, "injected_at"),
-            site=None if site is None else InjectionSite(site).value,
-            planned_on=planned_on,
-            lot_number=lot_number,
-            source=DoseSource(source).value,
-        )
-        self._session.add(row)
-        try:
-            await self._session.flush()
-        except IntegrityError as error:  # recorded concurrently by another transaction
-            if is_unique_violation(error):
-                raise DoseAlreadyRecorded(patient_id, number) from error
-            raise
         return to_dose_record(row)
 
     async def get(self, dose_id: int) -> DoseRecord | None:
@@ -83,17 +102,16 @@ class DoseRepository:
         return None if row is None else to_dose_record(row)
 
     async def get_by_number(self, patient_id: int, number: int) -> DoseRecord | None:
-        row = await self._session.scalar(
-            select(DoseRow).where(DoseRow.patient_id == patient_id, DoseRow.number == number)
+        result = await self._session.execute(
+            _DOSE_BY_NUMBER, {"patient_id": patient_id, "number": number}
         )
+        row = result.one_or_none()
         return None if row is None else to_dose_record(row)
 
     async def list_for_patient(self, patient_id: int) -> list[DoseRecord]:
         """All of a patient's doses, by dose number."""
-        rows = await self._session.scalars(
-            select(DoseRow).where(DoseRow.patient_id == patient_id).order_by(DoseRow.number)
-        )
-        return [to_dose_record(row) for row in rows]
+        result = await self._session.execute(_DOSES_OF, {"patient_id": patient_id})
+        return [to_dose_record(row) for row in result]
 
     async def latest(self, patient_id: int) -> DoseRecord | None:
         """The dose with the highest number, if any."""

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Row, Table, bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -64,7 +65,7 @@ def _write_settings(row: PatientRow, settings: ReminderSettings) -> None:
     row.check_in_delay_minutes = delay_to_minutes(settings.check_in_delay)
 
 
-def _read_settings(row: PatientRow) -> ReminderSettings:
+def _read_settings(row: PatientRow | Row[Any]) -> ReminderSettings:
     return ReminderSettings(
         time_zone=row.time_zone,
         reminder_time=row.reminder_time,
@@ -79,7 +80,8 @@ def _sites_to_json(sites: frozenset[InjectionSite]) -> list[str]:
     return sorted(InjectionSite(site).value for site in sites)
 
 
-def to_patient(row: PatientRow) -> Patient:
+def to_patient(row: PatientRow | Row[Any]) -> Patient:
+    """A patient from an ORM row, or from a Core row of the table's columns."""
     return Patient(
         id=row.id,
         telegram_user_id=row.telegram_user_id,
@@ -102,6 +104,16 @@ def _optional_utc(instant: datetime | None, name: str) -> datetime | None:
 
 
 # --- the repository -----------------------------------------------------------------------
+
+# Reads that every button press and command makes, built once: plain Core selects of the
+# table's columns skip building the statement, its cache key and the ORM's loading on each
+# call (about a third of the cost of an ORM select here). Writes go through the ORM, which
+# flushes at once, so these always see them.
+_PATIENTS = cast(Table, PatientRow.__table__)
+_PATIENT_BY_ID = select(*_PATIENTS.c).where(_PATIENTS.c.id == bindparam("patient_id"))
+_PATIENT_BY_TELEGRAM_ID = select(*_PATIENTS.c).where(
+    _PATIENTS.c.telegram_user_id == bindparam("telegram_user_id")
+)
 
 
 class PatientRepository:
@@ -143,11 +155,15 @@ class PatientRepository:
         return to_patient(row)
 
     async def get(self, patient_id: int) -> Patient | None:
-        row = await self._session.get(PatientRow, patient_id)
+        result = await self._session.execute(_PATIENT_BY_ID, {"patient_id": patient_id})
+        row = result.one_or_none()
         return None if row is None else to_patient(row)
 
     async def get_by_telegram_id(self, telegram_user_id: int) -> Patient | None:
-        row = await self._row_by_telegram_id(telegram_user_id)
+        result = await self._session.execute(
+            _PATIENT_BY_TELEGRAM_ID, {"telegram_user_id": telegram_user_id}
+        )
+        row = result.one_or_none()
         return None if row is None else to_patient(row)
 
     async def update(

@@ -11,7 +11,18 @@ from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Result, Row, Table, delete, func, insert, select, update
+from sqlalchemy import (
+    CursorResult,
+    Result,
+    Row,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduling.model import (
@@ -41,6 +52,23 @@ REMINDER_COLUMNS = (
     ReminderRow.lease_until,
     ReminderRow.telegram_message_id,
     ReminderRow.broadcast_id,
+)
+
+# Built once (see storage/patients.py): the reads and the plan's insert of every press.
+_REMINDER_BY_ID = select(*REMINDER_COLUMNS).where(ReminderRow.id == bindparam("reminder_id"))
+_REMINDERS_OF = (
+    select(*REMINDER_COLUMNS)
+    .where(ReminderRow.patient_id == bindparam("patient_id"))
+    .order_by(ReminderRow.due_at, ReminderRow.id)
+)
+_REMINDERS_OF_IN_STATUS = _REMINDERS_OF.where(ReminderRow.status == bindparam("status"))
+# One multi-row INSERT ... RETURNING ("insertmanyvalues"), not a row-by-row flush. Not
+# `sort_by_parameter_order=True`: SQLite cannot tie new rowids to the order of the rows, so
+# SQLAlchemy would fall back to one INSERT per row there, the cost this avoids; the rows are
+# matched back by their content instead. `render_nulls`: otherwise rows with and without
+# `expires_at` would go in separate statements.
+_INSERT_PLANNED = (
+    insert(_REMINDERS_TABLE).returning(*REMINDER_COLUMNS).execution_options(render_nulls=True)
 )
 
 # What a planned reminder and its stored row have in common.
@@ -96,17 +124,10 @@ class ReminderRepository:
         wanted = list(planned)
         if not wanted:
             return []  # an executemany with no rows would insert one row of defaults
-        # One multi-row INSERT ... RETURNING ("insertmanyvalues"), not a row-by-row flush. Not
-        # `sort_by_parameter_order=True`: SQLite cannot tie new rowids to the order of the
-        # rows, so SQLAlchemy would fall back to one INSERT per row there, the cost this avoids;
-        # the rows are matched back by their content instead. `render_nulls`: otherwise rows
-        # with and without `expires_at` would go in separate statements.
         # On the session's connection, as Core: the ORM's bulk-insert layer adds nothing here.
         connection = await self._session.connection()
         result = await connection.execute(
-            insert(_REMINDERS_TABLE)
-            .returning(*REMINDER_COLUMNS)
-            .execution_options(render_nulls=True),
+            _INSERT_PLANNED,
             [
                 {
                     "patient_id": patient_id,
@@ -129,18 +150,22 @@ class ReminderRepository:
         return [stored[_content(reminder)].pop() for reminder in wanted]
 
     async def get(self, reminder_id: int) -> Reminder | None:
-        row = await self._session.get(ReminderRow, reminder_id)
+        result = await self._session.execute(_REMINDER_BY_ID, {"reminder_id": reminder_id})
+        row = result.one_or_none()
         return None if row is None else to_reminder(row)
 
     async def list_for_patient(
         self, patient_id: int, status: ReminderStatus | None = None
     ) -> list[Reminder]:
         """A patient's reminders by due time, optionally only those in `status`."""
-        query = select(ReminderRow).where(ReminderRow.patient_id == patient_id)
-        if status is not None:
-            query = query.where(ReminderRow.status == ReminderStatus(status).value)
-        rows = await self._session.scalars(query.order_by(ReminderRow.due_at, ReminderRow.id))
-        return [to_reminder(row) for row in rows]
+        if status is None:
+            result = await self._session.execute(_REMINDERS_OF, {"patient_id": patient_id})
+        else:
+            result = await self._session.execute(
+                _REMINDERS_OF_IN_STATUS,
+                {"patient_id": patient_id, "status": ReminderStatus(status).value},
+            )
+        return [to_reminder(row) for row in result]
 
     async def delete_pending(self, patient_id: int) -> int:
         """Drop the patient's unsent plan before writing a new one. Returns how many went.

@@ -88,6 +88,27 @@ async def test_pressing_injected_twice_records_one_dose(
         assert len(await DoseRepository(session).list_for_patient(patient.id)) == 1
 
 
+async def test_a_second_insert_of_a_dose_leaves_the_transaction_usable(
+    sessions: async_sessionmaker[AsyncSession], make_patient: Maker
+) -> None:
+    """The race two presses can run: the loser learns the dose is stored and reads it, in the
+    same transaction (on PostgreSQL a failed INSERT would have ended the transaction)."""
+    patient = await make_patient(1)
+    async with sessions.begin() as session:
+        doses = DoseRepository(session)
+        first = await doses.add(patient.id, number=1, injected_on=date(2025, 1, 6))
+        with pytest.raises(DoseAlreadyRecorded):
+            await doses.add(patient.id, number=1, injected_on=date(2025, 1, 7))
+        assert await doses.get_by_number(patient.id, 1) == first
+        await doses.add(patient.id, number=2, injected_on=date(2025, 1, 13))
+    async with sessions() as session:
+        stored = await DoseRepository(session).list_for_patient(patient.id)
+    assert [(dose.number, dose.injected_on) for dose in stored] == [
+        (1, date(2025, 1, 6)),
+        (2, date(2025, 1, 13)),
+    ]
+
+
 async def test_the_database_itself_refuses_a_second_dose_with_the_same_number(
     sessions: async_sessionmaker[AsyncSession], make_patient: Maker
 ) -> None:

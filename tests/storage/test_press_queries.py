@@ -1,8 +1,8 @@
 """Pressing "Injected" stays cheap: each fact is read once and the new plan is one INSERT.
 
-Hundreds of presses a second on SQLite need few statements per press (each is several thread
-round trips through aiosqlite), and what `record_dose` hands back saves the caller reading
-the doses and reminders again, so it must be exactly what is stored.
+Hundreds of presses a second on SQLite need few statements per press (each one holds the
+event loop while SQLAlchemy and SQLite run it), and what `record_dose` hands back saves the
+caller reading the doses and reminders again, so it must be exactly what is stored.
 """
 
 from __future__ import annotations
@@ -39,10 +39,11 @@ NOW = datetime(2026, 1, 2, 12, 0, tzinfo=UTC)
 PRESSED_AT = datetime(2026, 1, 3, 9, 5, tzinfo=UTC)  # London is on UTC in January
 
 # Statements one press may issue inside its transaction: read the patient, the pressed
-# reminder, the doses, the reminders and the check-ins once each; check the dose is not
-# recorded yet; insert it; delete the dose's pending nags; insert the new plan.
-PRESS_STATEMENTS = 9
-RECORD_DOSE_STATEMENTS = 8  # the same without the handler's two reads, patient and reminder
+# reminder, the doses, the reminders and the check-ins once each; insert the dose (a second
+# insert of it inserts nothing: no separate check); delete the dose's pending nags; insert
+# the new plan.
+PRESS_STATEMENTS = 8
+RECORD_DOSE_STATEMENTS = 7  # the same without the handler's two reads, patient and reminder
 
 
 @contextmanager
