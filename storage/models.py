@@ -118,15 +118,24 @@ class ReminderRow(Base):
 
     __tablename__ = "reminders"
     __table_args__ = (
-        # next_due_at: min(due_at) of the pending rows, one index probe.
-        Index(None, "status", "due_at"),
+        # Every index here is written on each insert, and a dose press inserts a whole plan:
+        # only indexes some query needs (migration 004 dropped (status, due_at)).
         # The claim (storage/outbox.py) runs one query per priority level: status = ? AND
         # priority = ? AND due_at <= now ORDER BY due_at LIMIT n, a range scan that stops after
         # n rows, with no sort, however many rows are due or pending in the future (migration 002).
+        # `next_due_at` probes it once per level too.
         Index(None, "status", "priority", "due_at"),
         Index(None, "patient_id", "status"),
-        # Broadcast progress, and the ON DELETE CASCADE from broadcasts.
-        Index(None, "broadcast_id", "status"),
+        # Broadcast progress, and the ON DELETE CASCADE from broadcasts: both look up
+        # `broadcast_id = ?`, which implies the predicate. Partial, so plan reminders (no
+        # broadcast, nearly every row) never touch it.
+        Index(
+            None,
+            "broadcast_id",
+            "status",
+            sqlite_where=sql_text("broadcast_id IS NOT NULL"),
+            postgresql_where=sql_text("broadcast_id IS NOT NULL"),
+        ),
         # A broadcast never goes twice to one patient (NULLs do not collide).
         UniqueConstraint("patient_id", "broadcast_id"),
     )

@@ -13,7 +13,18 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, false, func, or_, select, update
+from sqlalchemy import (
+    Row,
+    Select,
+    and_,
+    bindparam,
+    false,
+    func,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -37,8 +48,9 @@ from storage.patients import PatientNotFound, PatientRepository
 from storage.reminders import REMINDER_COLUMNS, rowcount, short_error, to_reminder
 
 # The claim asks each level in turn, most urgent first: a few range scans on the
-# (status, priority, due_at) index instead of sorting every due row. Rows are written with
-# `DELIVERY_PRIORITY` values only (storage.reminders), so these are all the levels there are.
+# (status, priority, due_at) index instead of sorting every due row; `next_due_at` probes each
+# level the same way. Rows are written with `DELIVERY_PRIORITY` values only
+# (storage.reminders), so these are all the levels there are.
 PRIORITY_LEVELS: tuple[int, ...] = tuple(sorted(set(DELIVERY_PRIORITY.values())))
 
 # A claim that lost rows to a concurrent one (possible on SQLite only) picks again, this often.
@@ -169,10 +181,23 @@ class SqlReminderStore:
     async def next_due_at(self) -> datetime | None:
         """When the earliest pending reminder falls due (None: nothing pending)."""
         async with self._sessions() as session:
-            due_at: datetime | None = await session.scalar(
-                select(func.min(ReminderRow.due_at)).where(ReminderRow.status == _PENDING)
-            )
+            due_at: datetime | None = await session.scalar(_earliest_pending())
         return due_at
+
+
+def _earliest_pending() -> Select[tuple[datetime | None]]:
+    """The earliest pending due time: the least of each priority level's earliest, each one
+    probe of the (status, priority, due_at) index (there is no (status, due_at) index to
+    answer a plain min over every pending row)."""
+    per_level = union_all(
+        *(
+            select(func.min(ReminderRow.due_at).label("due_at")).where(
+                ReminderRow.status == _PENDING, ReminderRow.priority == priority
+            )
+            for priority in PRIORITY_LEVELS
+        )
+    ).subquery()
+    return select(func.min(per_level.c.due_at))
 
 
 async def _record_rows(session: AsyncSession, outcomes: Iterable[Outcome]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime, time
+from pathlib import Path
 
 import pytest
 from sqlalchemy import insert, select, update
@@ -23,7 +24,9 @@ from storage.broadcasts import (
     BroadcastRepository,
     BroadcastStatus,
 )
+from storage.db import create_engine, session_factory, upgrade_database
 from storage.models import PatientRow, ReminderRow
+from tests.storage.query_plans import captured_statements, query_plan
 
 NOW = datetime(2026, 1, 2, 12, 0, tzinfo=UTC)
 ADMIN = 4242
@@ -170,3 +173,27 @@ async def test_counts_follow_the_outbox(sessions: async_sessionmaker[AsyncSessio
         counts = await BroadcastRepository(session).counts(broadcast_id)
     assert counts == BroadcastCounts(total=7, sent=2, unreachable=1, failed=2, pending=2)
     assert not counts.finished
+
+
+async def test_counts_search_the_partial_broadcast_index(tmp_path: Path) -> None:
+    """The progress count reads only the broadcast's rows through the partial (broadcast_id,
+    status) index: `broadcast_id = ?` implies its `broadcast_id IS NOT NULL`.
+
+    Checked on SQLite, whose plan does not depend on table statistics.
+    """
+    url = f"sqlite+aiosqlite:///{tmp_path / 'plan.db'}"
+    await upgrade_database(url)
+    engine = create_engine(url)
+    try:
+        sessions = session_factory(engine)
+        broadcast_id = await draft(sessions)
+        with captured_statements(engine) as statements:
+            async with sessions() as session:
+                await BroadcastRepository(session).counts(broadcast_id)
+        [(statement, parameters)] = [s for s in statements if "FROM reminders" in s[0]]
+        plan = await query_plan(engine, statement, parameters)
+    finally:
+        await engine.dispose()
+    assert plan == [
+        "SEARCH reminders USING COVERING INDEX ix_reminders_broadcast_id_status (broadcast_id=?)"
+    ], plan

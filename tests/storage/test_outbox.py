@@ -25,11 +25,12 @@ from scheduling.model import (
     ReminderStatus,
 )
 from scheduling.ports import Cancelled, Failed, Rescheduled, Sent, Unreachable
-from storage.db import create_engine, is_sqlite, upgrade_database
+from storage.db import create_engine, is_sqlite, session_factory, upgrade_database
 from storage.models import PatientRow, ReminderRow
 from storage.outbox import PRIORITY_LEVELS, SqlReminderStore, hold_patient_reminders, release_held
 from storage.patients import PatientRepository
 from tests.fakes import ManualClock, RecordingNotifier
+from tests.storage.query_plans import captured_statements, query_plan
 
 NOW = datetime(2025, 3, 3, 8, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
@@ -166,6 +167,45 @@ async def test_next_due_at_is_the_earliest_pending_row(
     assert await store.next_due_at() == NOW - timedelta(hours=1)
     assert await claim(store) == [claimed]
     assert await store.next_due_at() == soonest
+
+
+async def test_next_due_at_asks_every_priority_level(
+    sessions: Sessions, make_patient: Maker
+) -> None:
+    """The earliest pending row wins whatever its priority; rows not pending never count."""
+    pid = (await make_patient(1)).id
+    store = SqlReminderStore(sessions)
+    # One kind per level, the least urgent level due first.
+    kinds = {DELIVERY_PRIORITY[kind]: kind for kind in reversed(ReminderKind)}
+    assert sorted(kinds) == list(PRIORITY_LEVELS)
+    by_level = {
+        level: await add(
+            sessions, pid, kinds[level], NOW + (len(kinds) - rank) * timedelta(hours=1)
+        )
+        for rank, level in enumerate(PRIORITY_LEVELS)
+    }
+    async with sessions.begin() as session:
+        for status in (ReminderStatus.HELD, ReminderStatus.SENT, ReminderStatus.CLAIMED):
+            earlier = ReminderRow(
+                patient_id=pid,
+                kind=ReminderKind.DOSE.value,
+                dose_number=1,
+                due_at=NOW - timedelta(days=1),
+                status=status.value,
+                priority=DELIVERY_PRIORITY[ReminderKind.DOSE],
+                attempts=0,
+            )
+            session.add(earlier)
+    # Take the earliest row out level by level, least urgent first: each level answers in turn.
+    for rank, level in enumerate(reversed(PRIORITY_LEVELS)):
+        assert await store.next_due_at() == NOW + (rank + 1) * timedelta(hours=1), level
+        async with sessions.begin() as session:
+            await session.execute(
+                sa.update(ReminderRow)
+                .where(ReminderRow.id == by_level[level])
+                .values(status=ReminderStatus.CANCELLED.value)
+            )
+    assert await store.next_due_at() is None
 
 
 async def test_concurrent_claims_never_share_a_row(sessions: Sessions, make_patient: Maker) -> None:
@@ -386,6 +426,30 @@ async def test_the_claim_is_a_range_scan_per_priority_level(tmp_path: Path) -> N
     assert expired == (
         "SEARCH reminders USING INDEX ix_reminders_status_priority_due_at (status=? AND priority=?)"
     ), expired
+
+
+async def test_next_due_at_probes_the_claim_index_once_per_level(tmp_path: Path) -> None:
+    """`next_due_at` reads one index entry per priority level, never every pending row: each
+    level's min(due_at) is a search on (status, priority, due_at) with both leading columns
+    fixed, which SQLite answers with one seek.
+
+    Checked on SQLite, whose plan does not depend on table statistics.
+    """
+    url = f"sqlite+aiosqlite:///{tmp_path / 'plan.db'}"
+    await upgrade_database(url)
+    engine = create_engine(url)
+    try:
+        with captured_statements(engine) as statements:
+            assert await SqlReminderStore(session_factory(engine)).next_due_at() is None
+        [(statement, parameters)] = [s for s in statements if "reminders" in s[0]]
+        plan = await query_plan(engine, statement, parameters)
+    finally:
+        await engine.dispose()
+    searches = [line for line in plan if "reminders" in line]
+    assert searches == [
+        "SEARCH reminders USING COVERING INDEX ix_reminders_status_priority_due_at"
+        " (status=? AND priority=?)"
+    ] * len(PRIORITY_LEVELS), plan
 
 
 # --- the dispatcher on the real store --------------------------------------------------------
