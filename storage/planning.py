@@ -161,10 +161,14 @@ async def _replan(
 ) -> tuple[Reconciliation, list[Reminder]]:
     """`replan` from the patient and doses as they stand in this transaction.
 
-    Also returns the patient's reminders after the change, as `list_for_patient` would.
+    Also returns the reminders it concerns after the change, as `list_for_plan` would: every
+    one not sent yet, and every one about the last dose, the one before it, and later ones.
     """
     reminders = ReminderRepository(session)
-    existing = await reminders.list_for_patient(patient.id)
+    # The plan wants reminders for the open dose and the last dose's check-in; the dose before
+    # the last is read too, so its check-in, if still unanswered, is closed (`_close_unanswered`).
+    from_dose = doses[-1].number - 1 if doses else 0
+    existing = await reminders.list_for_plan(patient.id, from_dose=from_dose)
     check_ins = await _close_unanswered(
         session,
         patient.id,
@@ -189,7 +193,7 @@ async def _replan(
     if removed != len(changes.to_remove):
         # A row changed since it was read (on PostgreSQL a dispatcher may claim it meanwhile,
         # and the delete keeps claimed rows): what was read no longer says what is stored.
-        return changes, await reminders.list_for_patient(patient.id)
+        return changes, await reminders.list_for_plan(patient.id, from_dose=from_dose)
     gone = set(changes.to_remove)
     kept = [reminder for reminder in existing if reminder.id not in gone]
     return changes, sorted([*kept, *added], key=lambda reminder: (reminder.due_at, reminder.id))
@@ -250,7 +254,8 @@ class DoseRecorded:
     created: bool  # False: this dose had already been recorded (a second press)
     next_dose: PlannedDose
     # Only when `created` (else empty), so the caller need not read them again: every dose of
-    # the patient by number, this one last, and their reminders after the replan, by due time.
+    # the patient by number, this one last, and the reminders the replan concerns after it
+    # (`ReminderRepository.list_for_plan`: this dose's among them), by due time.
     doses: tuple[DoseRecord, ...] = ()
     reminders: tuple[Reminder, ...] = ()
 

@@ -20,6 +20,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    or_,
     select,
     update,
 )
@@ -62,6 +63,11 @@ _REMINDERS_OF = (
     .order_by(ReminderRow.due_at, ReminderRow.id)
 )
 _REMINDERS_OF_IN_STATUS = _REMINDERS_OF.where(ReminderRow.status == bindparam("status"))
+# What a replan looks at (`list_for_plan`): history of older doses only grows.
+_UNSENT = (ReminderStatus.PENDING.value, ReminderStatus.CLAIMED.value, ReminderStatus.HELD.value)
+_REMINDERS_FOR_PLAN = _REMINDERS_OF.where(
+    or_(ReminderRow.status.in_(_UNSENT), ReminderRow.dose_number >= bindparam("from_dose"))
+)
 # One multi-row INSERT ... RETURNING ("insertmanyvalues"), not a row-by-row flush. Not
 # `sort_by_parameter_order=True`: SQLite cannot tie new rowids to the order of the rows, so
 # SQLAlchemy would fall back to one INSERT per row there, the cost this avoids; the rows are
@@ -165,6 +171,18 @@ class ReminderRepository:
                 _REMINDERS_OF_IN_STATUS,
                 {"patient_id": patient_id, "status": ReminderStatus(status).value},
             )
+        return [to_reminder(row) for row in result]
+
+    async def list_for_plan(self, patient_id: int, *, from_dose: int) -> list[Reminder]:
+        """The patient's reminders a replan can concern, by due time: every one not sent yet
+        (pending, in flight or held) and every one about dose `from_dose` or later.
+
+        The rows about older doses are history that only grows (a few per dose, for years);
+        a replan never wants them back, so it does not read them.
+        """
+        result = await self._session.execute(
+            _REMINDERS_FOR_PLAN, {"patient_id": patient_id, "from_dose": from_dose}
+        )
         return [to_reminder(row) for row in result]
 
     async def delete_pending(self, patient_id: int) -> int:

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from scheduling.model import (
+    CheckInStatus,
     DoseSource,
     InjectionSite,
     Patient,
@@ -19,6 +20,7 @@ from scheduling.model import (
     ReminderSettings,
     ReminderStatus,
 )
+from storage.check_ins import CheckInRepository
 from storage.doses import DoseRepository
 from storage.patients import PatientRepository
 from storage.planning import (
@@ -107,6 +109,49 @@ async def test_recording_a_dose_moves_the_plan_to_the_next(sessions: Sessions, m
     check_in = of_kind(rows, ReminderKind.CHECK_IN)
     assert len(check_in) == 1 and check_in[0].dose_number == 1
     assert injected_at < check_in[0].due_at < injected_at + timedelta(hours=24)
+
+
+async def test_a_replan_does_not_read_back_older_doses_history(
+    sessions: Sessions, make_patient: Maker
+):
+    """Six doses, each injected at 09:05 on its day, with every reminder sent as it fell due
+    and no check-in answered: recording dose 7 hands back only the rows a plan can concern
+    (unsent ones, and those about doses 6 and 7), not the history of doses 1-5, and it still
+    closes dose 6's unanswered check-in."""
+    patient = await started_patient(sessions, make_patient)
+    due_on = date(2026, 1, 3)
+    message_id = 100
+    for number in range(1, 8):
+        injected_at = london(due_on.isoformat(), 9, 5)
+        async with sessions.begin() as session:
+            reminders = ReminderRepository(session)
+            for reminder in await reminders.list_for_patient(patient.id, ReminderStatus.PENDING):
+                if reminder.due_at <= injected_at:
+                    message_id += 1
+                    await reminders.mark_sent(
+                        reminder.id, sent_at=reminder.due_at, telegram_message_id=message_id
+                    )
+            recorded = await record_dose(
+                session, patient.id, number=number, injected_at=injected_at, now=injected_at
+            )
+        due_on = recorded.next_dose.due_on
+
+    async with sessions() as session:
+        stored = await ReminderRepository(session).list_for_patient(patient.id)
+        check_ins = await CheckInRepository(session).list_for_patient(patient.id)
+    assert {row.dose_number for row in stored if row.status is ReminderStatus.SENT} == set(
+        range(1, 8)
+    ), "every dose left sent reminders behind: the history is there"
+    unsent = {ReminderStatus.PENDING, ReminderStatus.CLAIMED, ReminderStatus.HELD}
+    concerned = [
+        row
+        for row in stored
+        if row.status in unsent or (row.dose_number is not None and row.dose_number >= 6)
+    ]
+    assert list(recorded.reminders) == concerned
+    assert [(c.dose_number, c.status) for c in check_ins if c.dose_number == 6] == [
+        (6, CheckInStatus.UNANSWERED)
+    ]
 
 
 async def test_pressing_injected_twice_records_one_dose(sessions: Sessions, make_patient: Maker):
