@@ -59,6 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     restore.add_argument("path", type=Path, metavar="PATH")
     restore.set_defaults(handler=restore_database)
+    copy_to = subparsers.add_parser(
+        "copy-to", help="copy the SQLite database into an empty PostgreSQL database (bot stopped)"
+    )
+    copy_to.add_argument("url", metavar="URL", help="postgresql+asyncpg://user:password@host/db")
+    copy_to.set_defaults(handler=copy_to_postgres)
     health = subparsers.add_parser(
         "health", help="exit 0 if the running bot's dispatcher ticked recently (for Docker)"
     )
@@ -119,6 +124,13 @@ def restore_database(args: argparse.Namespace) -> int:
     from bot.ops import restore
 
     return restore(load_settings(), args.path)
+
+
+def copy_to_postgres(args: argparse.Namespace) -> int:
+    """Move a deployment: copy every row of the SQLite database into an empty PostgreSQL one."""
+    from bot.ops import copy_to
+
+    return copy_to(load_settings(), args.url)
 
 
 def report_health(args: argparse.Namespace) -> int:

@@ -1,4 +1,5 @@
-"""Operating the bot on a server: the instance lock, start-up checks, backup, restore, health.
+"""Operating the bot on a server: the instance lock, start-up checks, backup, restore, moving
+to PostgreSQL, health.
 
 The CLI subcommands in `bot/cli.py` are thin wrappers: each calls one function here, which
 prints what it found line by line and returns an exit code (sysexits.h numbers).
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 
 EXIT_OK = 0
 EXIT_UNHEALTHY = 1
+EXIT_SOFTWARE = 70  # EX_SOFTWARE: a copy did not come out as the source (nothing was kept)
 EXIT_UNAVAILABLE = 69  # EX_UNAVAILABLE: the database or Telegram cannot be reached
 EXIT_TEMPFAIL = 75  # EX_TEMPFAIL: another instance holds the data directory; try later
 EXIT_CONFIG = 78  # EX_CONFIG
@@ -461,6 +463,77 @@ def restore(settings: Settings, backup_file: Path, out: Print = print) -> int:
     if kept is not None:
         out(f"the previous database is kept as {kept}")
     _print_counts(counts, out)
+    return EXIT_OK
+
+
+# --- moving to PostgreSQL ----------------------------------------------------------------------
+
+_ASYNCPG = "postgresql+asyncpg"
+
+
+def _postgres_target(url: str) -> str:
+    """The target as the bot's driver needs it (`postgresql://` gets `+asyncpg`)."""
+    try:
+        parsed = make_url(url)
+    except Exception:  # SQLAlchemy's ArgumentError, or a bad port number
+        raise OpsError(
+            "the target is not a database URL; give postgresql+asyncpg://user:password@host/db",
+            EXIT_CONFIG,
+        ) from None
+    if parsed.drivername not in ("postgresql", _ASYNCPG) or not parsed.database:
+        raise OpsError(
+            "copy-to fills a PostgreSQL database; give postgresql+asyncpg://user:password@host/db"
+            f" (not {parsed.drivername})",
+            EXIT_CONFIG,
+        )
+    return parsed.set(drivername=_ASYNCPG).render_as_string(hide_password=False)
+
+
+def copy_to(settings: Settings, target_url: str, out: Print = print) -> int:
+    """Copy the SQLite database into an empty PostgreSQL database, only while no bot runs.
+
+    The SQLite file is brought to the newest schema (as a start would) and otherwise left as
+    it is; the copy is one transaction on PostgreSQL, all or nothing.
+    """
+    from storage.transfer import CopyMismatch, TargetNotEmpty, copy_database
+
+    source_url = settings.effective_database_url
+    source_path = sqlite_path(source_url)
+    if source_path is None:
+        raise OpsError(
+            f"copy-to moves a SQLite database; DATABASE_URL is {describe_database(source_url)}",
+            EXIT_CONFIG,
+        )
+    if not source_path.exists():
+        raise OpsError(
+            f"there is no database at {source_path}: nothing to copy (set DATABASE_URL to the "
+            "PostgreSQL database and start the bot)",
+            EXIT_CONFIG,
+        )
+    target = _postgres_target(target_url)
+    where = describe_database(target).removesuffix(" (DATABASE_URL)")
+    refusal = (
+        f"the bot is running (it holds {lock_path(settings.data_dir)}): stop it first, "
+        "then copy; nothing was copied"
+    )
+    with exclusive_data_dir(settings.data_dir, refusal):
+        error = asyncio.run(probe_database(target))
+        if error is not None:
+            raise OpsError(f"cannot reach the database at {where}: {error}", EXIT_UNAVAILABLE)
+        try:
+            report = asyncio.run(copy_database(source_url, target))
+        except TargetNotEmpty as refused:
+            raise OpsError(
+                f"{where}: {refused}; copy-to only fills an empty database, nothing was copied",
+                EXIT_CONFIG,
+            ) from None
+        except CopyMismatch as mismatch:
+            raise OpsError(f"{where}: {mismatch}; nothing was kept", EXIT_SOFTWARE) from None
+    out(f"copied {source_path} to {where}: {report.total} row(s), one transaction")
+    _print_counts(report.rows, out)
+    shown = make_url(target).render_as_string(hide_password=True)
+    out(f"next: set DATABASE_URL={shown} (with the real password) and start the bot.")
+    out(f"{source_path} is unchanged apart from migrations: keep it as a backup.")
     return EXIT_OK
 
 

@@ -21,6 +21,7 @@ from bot.ops import (
     OpsError,
     backup,
     check,
+    copy_to,
     exclusive_data_dir,
     health,
     heartbeat_path,
@@ -253,3 +254,56 @@ def test_a_heartbeat_that_cannot_be_written_is_logged_once(
     for _ in range(3):
         touch_heartbeat(tmp_path / "file")
     assert len([r for r in caplog.records if "heartbeat" in r.getMessage()]) == 1
+
+
+# --- copy-to: the refusals (the copy itself: tests/e2e/test_copy_to.py) ---------------------
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "sqlite+aiosqlite:////tmp/elsewhere.db",
+        "mysql+aiomysql://user:pw@db.example/kesimpta",
+        "postgresql+asyncpg://user:pw@db.example",  # no database name
+        "not a url at all",
+    ],
+)
+def test_copy_to_wants_a_postgres_database(tmp_path: Path, target: str) -> None:
+    settings = settings_in(tmp_path / "data")
+    migrated(settings)
+    with pytest.raises(OpsError, match=r"PostgreSQL|database URL") as refused:
+        copy_to(settings, target, lambda line: None)
+    assert refused.value.exit_code == EXIT_CONFIG
+
+
+def test_copy_to_needs_a_sqlite_database_to_copy(tmp_path: Path) -> None:
+    target = "postgresql://kesimpta@127.0.0.1:5432/kesimpta"
+    on_postgres = load_settings(bot_token=TOKEN, data_dir=tmp_path, database_url=target)
+    with pytest.raises(OpsError, match="copy-to moves a SQLite database") as refused:
+        copy_to(on_postgres, target, lambda line: None)
+    assert refused.value.exit_code == EXIT_CONFIG
+    with pytest.raises(OpsError, match="nothing to copy") as refused:
+        copy_to(settings_in(tmp_path / "empty"), target, lambda line: None)
+    assert refused.value.exit_code == EXIT_CONFIG
+
+
+def test_copy_to_an_unreachable_server_says_so_without_the_password(tmp_path: Path) -> None:
+    settings = settings_in(tmp_path / "data")
+    migrated(settings)
+    target = f"postgresql://kesimpta:s3cret@127.0.0.1:{closed_port()}/kesimpta"
+    with pytest.raises(OpsError, match=r"cannot reach the database at 127\.0\.0\.1") as refused:
+        copy_to(settings, target, lambda line: None)
+    assert refused.value.exit_code == EXIT_UNAVAILABLE
+    assert "s3cret" not in str(refused.value)
+
+
+def test_copy_to_is_refused_while_the_bot_runs(tmp_path: Path) -> None:
+    settings = settings_in(tmp_path / "data")
+    migrated(settings)
+    target = f"postgresql://kesimpta@127.0.0.1:{closed_port()}/kesimpta"
+    with (
+        exclusive_data_dir(settings.data_dir, "held by the test"),
+        pytest.raises(OpsError, match="the bot is running") as refused,
+    ):
+        copy_to(settings, target, lambda line: None)
+    assert refused.value.exit_code == EXIT_TEMPFAIL

@@ -1,0 +1,69 @@
+"""`kesimpta-bot copy-to URL`, as real processes: a SQLite deployment moved to PostgreSQL.
+
+Needs a PostgreSQL server (`TEST_POSTGRES_URL`, as the storage tests); a private database is
+created for the test and dropped after it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from tests.e2e.processes import fake_bot_api_process
+from tests.e2e.test_backup_restore import environment_for, kesimpta_bot
+from tests.storage.conftest import POSTGRES_ENV, admin_execute
+from tests.storage.filled import every_row, fill_every_table
+
+EXIT_CONFIG = 78
+
+
+@pytest.fixture
+def empty_postgres() -> Iterator[str]:
+    """A new, empty PostgreSQL database's URL (plain `postgresql://`, as a user would write)."""
+    server = os.environ.get(POSTGRES_ENV)
+    if not server:
+        pytest.skip(f"{POSTGRES_ENV} not set: the move to PostgreSQL is not shown")
+    name = f"kesimpta_copy_{os.getpid()}_{secrets.token_hex(4)}"
+    asyncio.run(admin_execute(server, f'CREATE DATABASE "{name}"'))
+    try:
+        url = make_url(server).set(drivername="postgresql", database=name)
+        yield url.render_as_string(hide_password=False)
+    finally:
+        asyncio.run(admin_execute(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def test_a_sqlite_deployment_moves_to_postgres_and_the_bot_starts_there(
+    tmp_path: Path, empty_postgres: str
+) -> None:
+    data_dir = tmp_path / "data"
+    sqlite_url = f"sqlite+aiosqlite:///{data_dir / 'kesimpta.db'}"
+    data_dir.mkdir()
+    asyncio.run(fill_every_table(sqlite_url))
+    before = asyncio.run(every_row(sqlite_url))
+
+    copied = kesimpta_bot(environment_for(None, data_dir), "copy-to", empty_postgres)
+
+    assert copied.returncode == 0, copied.stderr
+    assert f"  patients: {len(before['patients'])} row(s)" in copied.stdout
+    assert "next: set DATABASE_URL=postgresql+asyncpg://" in copied.stdout
+    postgres_url = make_url(empty_postgres).set(drivername="postgresql+asyncpg")
+    assert asyncio.run(every_row(postgres_url.render_as_string(hide_password=False))) == before
+    assert asyncio.run(every_row(sqlite_url)) == before, "the SQLite file is left as it was"
+
+    # Again: the target is no longer empty, so nothing is copied over it.
+    again = kesimpta_bot(environment_for(None, data_dir), "copy-to", empty_postgres)
+    assert again.returncode == EXIT_CONFIG
+    assert "only fills an empty database, nothing was copied" in again.stderr
+
+    # The bot, pointed at PostgreSQL, finds its database and Telegram.
+    with fake_bot_api_process() as fake:
+        on_postgres = environment_for(fake, data_dir)
+        on_postgres["DATABASE_URL"] = postgres_url.render_as_string(hide_password=False)
+        checked = kesimpta_bot(on_postgres, "check")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
