@@ -34,6 +34,7 @@ from bot.handlers import (
 from bot.handlers import log as dose_log  # `log` is this module's logger
 from bot.handlers import settings as settings_menu  # `settings` is the configuration
 from bot.notifier import TelegramNotifier
+from bot.ops import touch_heartbeat
 from bot.rate_limit import TelegramRateLimiter
 from bot.services import BotData, Context, Services
 from bot.update_order import PerChatUpdateProcessor
@@ -81,6 +82,9 @@ def build_application(
             TelegramNotifier(application.bot, database.sessions, clock),
             clock,
             alerter=alerter,
+            # `kesimpta-bot health` (Docker's HEALTHCHECK) reads the heartbeat file's age; only
+            # a bot that runs its own dispatch ticks has one.
+            on_progress=(lambda: touch_heartbeat(settings.data_dir)) if dispatch_ticks else None,
         )
         application.bot_data.services = Services(
             settings=settings,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 
-from bot.ops import touch_heartbeat
 from bot.services import Context
 
 log = logging.getLogger(__name__)
@@ -18,11 +17,10 @@ JOB_NAME = "dispatch"
 async def dispatch_due(context: Context) -> None:
     """Send every reminder that is due now (passes never overlap)."""
     services = context.bot_data.services
+    # The dispatcher touches the health heartbeat as it goes (bot/app.py: `on_progress`).
     report = await services.dispatcher.run_once()
     if report.total:
         log.info("dispatched: %s", report)
-    # `kesimpta-bot health` (Docker's HEALTHCHECK) reads this file's age.
-    touch_heartbeat(services.settings.data_dir)
 
 
 def schedule_dispatching(job_queue: object, interval_seconds: float) -> None:

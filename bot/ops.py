@@ -569,7 +569,7 @@ def heartbeat_path(data_dir: Path) -> Path:
 
 
 def touch_heartbeat(data_dir: Path) -> None:
-    """Record that a dispatch pass just finished (a failure is logged once, never raised)."""
+    """Record that the dispatcher just made progress (a failure is logged once, never raised)."""
     path = heartbeat_path(data_dir)
     try:
         path.write_text(f"{time.time():.0f}\n")

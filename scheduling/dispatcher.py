@@ -13,7 +13,7 @@ import os
 import socket
 import traceback
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -119,9 +119,15 @@ class Dispatcher:
         alerter: Alerter | None = None,
         policy: DispatchPolicy | None = None,
         worker: str | None = None,
+        on_progress: Callable[[], None] | None = None,
     ) -> None:
         self._store = store
         self._notifier = notifier
+        # Called whenever the dispatcher shows it is working: outcomes recorded, or a pass
+        # finished. A long burst (thousands due at once, at Telegram's 30 a second) is one
+        # pass of many minutes, so "the last pass ended recently" would call it stuck.
+        # Must not raise (the bot's touches a file and logs a failure once).
+        self._on_progress = on_progress
         self._clock = clock
         self._alerter = alerter
         self.policy = policy or DispatchPolicy()
@@ -153,6 +159,7 @@ class Dispatcher:
                 if not batch:
                     break
                 await self._dispatch_batch(batch, tally)
+            self._progressed()
             report = DispatchReport(**tally)
             if report.total:
                 log.info("dispatch pass: %s", report)
@@ -177,6 +184,7 @@ class Dispatcher:
                 unrecorded.clear()
                 waiting_since.clear()
                 await self._store.record(group)
+                self._progressed()
 
         def group_is_due() -> bool:
             if len(unrecorded) >= self.policy.record_every:
@@ -216,6 +224,10 @@ class Dispatcher:
             await asyncio.gather(*tasks, return_exceptions=True)
             raise
         await record(at_least=1)
+
+    def _progressed(self) -> None:
+        if self._on_progress is not None:
+            self._on_progress()
 
     async def _settle(self, reminder: Reminder) -> Outcome:
         """Deliver one reminder, or decide not to; never raises for a delivery problem."""

@@ -122,6 +122,11 @@ def test_restore_and_a_second_bot_are_refused_while_the_bot_runs(tmp_path: Path)
         bot = start_bot(environment, tmp_path / "bot.log", cwd=tmp_path)
         try:
             wait_until(lambda: "setMyCommands" in fake_calls(fake), what="the bot to start")
+            # The dispatcher's first pass writes the heartbeat Docker's health check reads.
+            wait_until(
+                lambda: kesimpta_bot(environment, "health").returncode == 0,
+                what="the running bot to report healthy",
+            )
             assert kesimpta_bot(environment, "backup", str(tmp_path / "copy.db")).returncode == 0
             database = data_dir / "kesimpta.db"
             inode = database.stat().st_ino

@@ -128,6 +128,30 @@ async def test_every_reminder_of_a_burst_goes_out_exactly_once(
     assert len(store.claims) == 16  # 15 full batches, then one empty claim
 
 
+async def test_a_long_pass_reports_progress_as_it_records_not_only_at_its_end(
+    store: InMemoryReminderStore, notifier: RecordingNotifier, clock: ManualClock
+) -> None:
+    """A burst is one pass of many minutes at Telegram's rate: the health heartbeat follows
+    each group of recorded outcomes, so a working dispatcher never looks stuck."""
+    for patient_id in range(300):
+        dose(store, patient_id)
+    sent_at_each_call: list[int] = []
+
+    def progress() -> None:
+        sent_at_each_call.append(
+            sum(store.status_of(row) is ReminderStatus.SENT for row in store.rows)
+        )
+
+    dispatcher = Dispatcher(
+        store, notifier, clock, policy=DispatchPolicy(batch_size=100), on_progress=progress
+    )
+
+    assert await dispatcher.run_once() == DispatchReport(sent=300)
+    assert sent_at_each_call == [100, 200, 300, 300]  # each batch recorded, then the pass end
+    await dispatcher.run_once()  # nothing due: still a sign of life
+    assert sent_at_each_call == [100, 200, 300, 300, 300]
+
+
 # --- stale kinds -----------------------------------------------------------------------------
 
 
