@@ -64,12 +64,10 @@ async def _asked_at(
     session: AsyncSession, patient_id: int, dose_number: int, *, default: datetime
 ) -> datetime:
     """When this dose's check-in went out, or `default` if it never did."""
-    sent = await ReminderRepository(session).list_for_patient(patient_id, ReminderStatus.SENT)
-    asked = [
-        reminder.due_at
-        for reminder in sent
-        if reminder.kind is ReminderKind.CHECK_IN and reminder.dose_number == dose_number
-    ]
+    sent = await ReminderRepository(session).list_about_dose(
+        patient_id, dose_number, ReminderStatus.SENT
+    )
+    asked = [reminder.due_at for reminder in sent if reminder.kind is ReminderKind.CHECK_IN]
     return asked[-1] if asked else default
 
 

@@ -63,6 +63,9 @@ _REMINDERS_OF = (
     .order_by(ReminderRow.due_at, ReminderRow.id)
 )
 _REMINDERS_OF_IN_STATUS = _REMINDERS_OF.where(ReminderRow.status == bindparam("status"))
+_REMINDERS_ABOUT_DOSE_IN_STATUS = _REMINDERS_OF_IN_STATUS.where(
+    ReminderRow.dose_number == bindparam("dose_number")
+)
 # What a replan looks at (`list_for_plan`): history of older doses only grows.
 _UNSENT = (ReminderStatus.PENDING.value, ReminderStatus.CLAIMED.value, ReminderStatus.HELD.value)
 _REMINDERS_FOR_PLAN = _REMINDERS_OF.where(
@@ -171,6 +174,21 @@ class ReminderRepository:
                 _REMINDERS_OF_IN_STATUS,
                 {"patient_id": patient_id, "status": ReminderStatus(status).value},
             )
+        return [to_reminder(row) for row in result]
+
+    async def list_about_dose(
+        self, patient_id: int, dose_number: int, status: ReminderStatus
+    ) -> list[Reminder]:
+        """The patient's reminders about one dose in `status`, by due time (not the years of
+        other doses' rows)."""
+        result = await self._session.execute(
+            _REMINDERS_ABOUT_DOSE_IN_STATUS,
+            {
+                "patient_id": patient_id,
+                "status": ReminderStatus(status).value,
+                "dose_number": dose_number,
+            },
+        )
         return [to_reminder(row) for row in result]
 
     async def list_for_plan(self, patient_id: int, *, from_dose: int) -> list[Reminder]:

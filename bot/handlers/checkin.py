@@ -198,12 +198,15 @@ async def _other_check_in_messages(
     session: AsyncSession, patient_id: int, check_in: CheckIn, pressed_message_id: int
 ) -> list[int]:
     """Messages of the dose's check-in and nudge other than the one pressed."""
-    sent = await ReminderRepository(session).list_for_patient(patient_id, ReminderStatus.SENT)
+    if check_in.dose_number is None:
+        return []
+    sent = await ReminderRepository(session).list_about_dose(
+        patient_id, check_in.dose_number, ReminderStatus.SENT
+    )
     return [
         reminder.telegram_message_id
         for reminder in sent
         if reminder.kind in CHECK_IN_KINDS
-        and reminder.dose_number == check_in.dose_number
         and reminder.telegram_message_id is not None
         and reminder.telegram_message_id != pressed_message_id
     ]

@@ -161,3 +161,39 @@ async def test_a_broadcast_goes_to_a_patient_at_most_once(
     async with sessions() as session:
         stored = await ReminderRepository(session).list_for_patient(patient.id)
     assert [r.broadcast_id for r in stored if r.kind is ReminderKind.BROADCAST] == [broadcast_id]
+
+
+async def test_the_narrow_lists_are_the_full_list_filtered(
+    sessions: async_sessionmaker[AsyncSession], make_patient: Maker
+) -> None:
+    """`list_about_dose` and `list_for_plan` read less, never something else: each equals the
+    patient's full list filtered as its docstring says, across doses, statuses and patients."""
+    patient, other = await make_patient(1), await make_patient(2)
+    async with sessions.begin() as session:
+        reminders = ReminderRepository(session)
+        for owner in (patient, other):
+            for number in range(1, 5):
+                added = await reminders.add_planned(
+                    owner.id, plan_for_dose(number, NOW + timedelta(days=7 * number))
+                )
+                await reminders.mark_sent(added[0].id, sent_at=NOW, telegram_message_id=number)
+                await reminders.mark_cancelled(added[1].id)
+                if number < 4:
+                    await reminders.mark_sent(added[2].id, sent_at=NOW)
+        everything = await reminders.list_for_patient(patient.id)
+        for number in range(0, 6):
+            for status in ReminderStatus:
+                assert await reminders.list_about_dose(patient.id, number, status) == [
+                    r for r in everything if r.dose_number == number and r.status is status
+                ]
+            unsent = (ReminderStatus.PENDING, ReminderStatus.CLAIMED, ReminderStatus.HELD)
+            assert await reminders.list_for_plan(patient.id, from_dose=number) == [
+                r
+                for r in everything
+                if r.status in unsent or (r.dose_number is not None and r.dose_number >= number)
+            ]
+    assert {r.status for r in everything} == {
+        ReminderStatus.SENT,
+        ReminderStatus.CANCELLED,
+        ReminderStatus.PENDING,
+    }
