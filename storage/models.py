@@ -136,6 +136,15 @@ class ReminderRow(Base):
             sqlite_where=sql_text("broadcast_id IS NOT NULL"),
             postgresql_where=sql_text("broadcast_id IS NOT NULL"),
         ),
+        # /stats' "sent today": a range scan over today's sent rows, not the whole history.
+        # Partial, so planned rows never touch it (migration 005).
+        Index(
+            None,
+            "status",
+            "sent_at",
+            sqlite_where=sql_text("status = 'sent'"),
+            postgresql_where=sql_text("status = 'sent'"),
+        ),
         # A broadcast never goes twice to one patient (NULLs do not collide).
         UniqueConstraint("patient_id", "broadcast_id"),
     )

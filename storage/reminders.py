@@ -252,14 +252,17 @@ class ReminderRepository:
         """Record that delivery failed for good. False if the row already finished."""
         return await self._finish(reminder_id, ReminderStatus.FAILED, last_error=short_error(error))
 
-    async def count_by_status(self) -> dict[ReminderStatus, int]:
-        """Every status, including those with no row (0)."""
-        counts = dict.fromkeys(ReminderStatus, 0)
-        result = await self._session.execute(
-            select(ReminderRow.status, func.count()).group_by(ReminderRow.status)
-        )
-        for status, count in result:
-            counts[ReminderStatus(status)] = count
+    async def count_in_statuses(
+        self, statuses: Collection[ReminderStatus]
+    ) -> dict[ReminderStatus, int]:
+        """How many rows are in each of `statuses` (0 for none): one index range count each,
+        never reading the rows in other statuses (the sent history grows for years)."""
+        counts: dict[ReminderStatus, int] = {}
+        for status in statuses:
+            count = await self._session.scalar(
+                select(func.count()).where(ReminderRow.status == ReminderStatus(status).value)
+            )
+            counts[ReminderStatus(status)] = int(count or 0)
         return counts
 
     async def _finish(self, reminder_id: int, status: ReminderStatus, **values: object) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -19,10 +20,12 @@ from storage.admin_queries import (
     patient_details,
 )
 from storage.check_ins import CheckInRepository
+from storage.db import create_engine, session_factory, upgrade_database
 from storage.doses import DoseRepository
 from storage.outbox import hold_patient_reminders
 from storage.patients import PatientRepository
 from storage.reminders import ReminderRepository
+from tests.storage.query_plans import captured_statements, query_plan
 
 NOW = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
 # Telegram ids of the seeded patients.
@@ -205,3 +208,22 @@ async def test_database_size_is_reported(sessions: async_sessionmaker[AsyncSessi
     async with sessions() as session:
         size = await database_bytes(session)
     assert size is not None and size > 0
+
+
+async def test_sent_today_searches_todays_rows_not_the_history(tmp_path: Path) -> None:
+    """ "Sent today" is a range scan on the partial (status, sent_at) index of sent rows: the
+    sent history grows for years, and /stats runs on the bot's event loop. SQLite's plan."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'plan.db'}"
+    await upgrade_database(url)
+    engine = create_engine(url)
+    try:
+        with captured_statements(engine) as statements:
+            async with session_factory(engine)() as session:
+                await gather_stats(session, now=NOW)
+        [(statement, parameters)] = [s for s in statements if "sent_at >=" in s[0]]
+        plan = await query_plan(engine, statement, parameters)
+    finally:
+        await engine.dispose()
+    assert plan == [
+        "SEARCH reminders USING COVERING INDEX ix_reminders_status_sent_at (status=? AND sent_at>?)"
+    ], plan

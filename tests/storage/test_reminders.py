@@ -119,7 +119,7 @@ async def test_deleting_the_pending_plan_keeps_history_and_other_patients(
         assert await reminders.list_for_patient(patient.id, ReminderStatus.PENDING) == []
         assert [r.id for r in await reminders.list_for_patient(patient.id)] == [first.id]
         assert len(await reminders.list_for_patient(other.id, ReminderStatus.PENDING)) == 4
-        assert await reminders.count_by_status() == {
+        assert await reminders.count_in_statuses(list(ReminderStatus)) == {
             ReminderStatus.PENDING: 4,
             ReminderStatus.CLAIMED: 0,
             ReminderStatus.HELD: 0,
