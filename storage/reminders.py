@@ -55,21 +55,25 @@ REMINDER_COLUMNS = (
     ReminderRow.broadcast_id,
 )
 
-# Built once (see storage/patients.py): the reads and the plan's insert of every press.
-_REMINDER_BY_ID = select(*REMINDER_COLUMNS).where(ReminderRow.id == bindparam("reminder_id"))
+# Built once (see storage/patients.py): the reads and the plan's insert of every press. Of the
+# table's columns, not the mapped class's: a statement of mapped attributes goes through the
+# ORM's compile and result machinery even when it loads no objects.
+_R = _REMINDERS_TABLE.c
+_CORE_COLUMNS = tuple(_R[column.key] for column in REMINDER_COLUMNS)
+_REMINDER_BY_ID = select(*_CORE_COLUMNS).where(_R.id == bindparam("reminder_id"))
 _REMINDERS_OF = (
-    select(*REMINDER_COLUMNS)
-    .where(ReminderRow.patient_id == bindparam("patient_id"))
-    .order_by(ReminderRow.due_at, ReminderRow.id)
+    select(*_CORE_COLUMNS)
+    .where(_R.patient_id == bindparam("patient_id"))
+    .order_by(_R.due_at, _R.id)
 )
-_REMINDERS_OF_IN_STATUS = _REMINDERS_OF.where(ReminderRow.status == bindparam("status"))
+_REMINDERS_OF_IN_STATUS = _REMINDERS_OF.where(_R.status == bindparam("status"))
 _REMINDERS_ABOUT_DOSE_IN_STATUS = _REMINDERS_OF_IN_STATUS.where(
-    ReminderRow.dose_number == bindparam("dose_number")
+    _R.dose_number == bindparam("dose_number")
 )
 # What a replan looks at (`list_for_plan`): history of older doses only grows.
 _UNSENT = (ReminderStatus.PENDING.value, ReminderStatus.CLAIMED.value, ReminderStatus.HELD.value)
 _REMINDERS_FOR_PLAN = _REMINDERS_OF.where(
-    or_(ReminderRow.status.in_(_UNSENT), ReminderRow.dose_number >= bindparam("from_dose"))
+    or_(_R.status.in_(_UNSENT), _R.dose_number >= bindparam("from_dose"))
 )
 # One multi-row INSERT ... RETURNING ("insertmanyvalues"), not a row-by-row flush. Not
 # `sort_by_parameter_order=True`: SQLite cannot tie new rowids to the order of the rows, so
@@ -77,7 +81,7 @@ _REMINDERS_FOR_PLAN = _REMINDERS_OF.where(
 # matched back by their content instead. `render_nulls`: otherwise rows with and without
 # `expires_at` would go in separate statements.
 _INSERT_PLANNED = (
-    insert(_REMINDERS_TABLE).returning(*REMINDER_COLUMNS).execution_options(render_nulls=True)
+    insert(_REMINDERS_TABLE).returning(*_CORE_COLUMNS).execution_options(render_nulls=True)
 )
 
 # What a planned reminder and its stored row have in common.
