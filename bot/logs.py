@@ -33,6 +33,9 @@ class RedactingFormatter(logging.Formatter):
         return self.redact(super().format(record))
 
 
+NOISY_LOGGERS = ("httpx", "apscheduler")
+
+
 def configure_logging(
     level: str, *, secrets: Iterable[str] = (), stream: TextIO | None = None
 ) -> logging.Handler:
@@ -46,7 +49,10 @@ def configure_logging(
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
-    # httpx's request lines are noise at INFO; they stay available (redacted) at DEBUG.
-    if logging.getLevelName(level) != logging.DEBUG:
-        logging.getLogger("httpx").setLevel(logging.WARNING)
+    # Noise at INFO, still there (redacted) at DEBUG: httpx's request lines, and APScheduler's
+    # "Running job ... executed successfully" for the dispatch and broadcast ticks, a line
+    # every few seconds for ever that would bury the lines that matter.
+    quiet = logging.WARNING if logging.getLevelName(level) != logging.DEBUG else logging.NOTSET
+    for name in NOISY_LOGGERS:
+        logging.getLogger(name).setLevel(quiet)
     return handler

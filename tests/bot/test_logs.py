@@ -50,3 +50,26 @@ def test_ordinary_numbers_are_left_alone(log_stream: io.StringIO) -> None:
     """Times and ids are not mistaken for tokens."""
     logging.getLogger("x").warning("dose 4 at 09:30 for chat 123456789")
     assert "dose 4 at 09:30 for chat 123456789" in log_stream.getvalue()
+
+
+def test_scheduler_ticks_stay_out_of_the_log_at_info_but_not_their_warnings() -> None:
+    """APScheduler logs two INFO lines per tick (dispatch every 5 s, broadcast progress every
+    3 s): at INFO they are dropped, its warnings (a missed run) are kept; DEBUG shows all."""
+    tick = logging.getLogger("apscheduler.executors.default")
+    root = logging.getLogger()
+    saved = (root.level, list(root.handlers), logging.getLogger("httpx").level)
+    try:
+        for level, shown in (("INFO", ["missed"]), ("DEBUG", ["Running job", "missed"])):
+            stream = io.StringIO()
+            configure_logging(level, stream=stream)
+            tick.info('Running job "dispatch"')
+            tick.warning("Run time of job was missed")
+            logging.getLogger("bot.app").info("bot ready")
+            lines = stream.getvalue().splitlines()
+            assert [word for word in ("Running job", "missed") if word in "\n".join(lines)] == shown
+            assert any("bot ready" in line for line in lines), "the bot's own INFO lines stay"
+    finally:
+        root.setLevel(saved[0])
+        root.handlers[:] = saved[1]
+        logging.getLogger("httpx").setLevel(saved[2])
+        logging.getLogger("apscheduler").setLevel(logging.NOTSET)
