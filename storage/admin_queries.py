@@ -210,6 +210,11 @@ async def _check_in_stats(
     return asked, answered, reactions, urgent
 
 
+# The reminder statuses /stats counts (pending and in flight, failed): each an index range
+# count, never the sent history, which only grows.
+SHOWN_REMINDER_STATUSES = (ReminderStatus.PENDING, ReminderStatus.CLAIMED, ReminderStatus.FAILED)
+
+
 async def gather_stats(session: AsyncSession, *, now: datetime) -> Stats:
     """Every /stats figure at `now`, in a handful of queries."""
     now = require_utc(now, "now")
@@ -219,10 +224,7 @@ async def gather_stats(session: AsyncSession, *, now: datetime) -> Stats:
     doses, with_plan, on_time = await _dose_stats(session, since)
     overdue = await session.scalar(select(func.count()).select_from(_overdue_doses(now).subquery()))
     asked, answered, reactions, urgent = await _check_in_stats(session, since)
-    # Only the statuses shown, each an index range count: the sent history only grows.
-    reminders = await ReminderRepository(session).count_in_statuses(
-        (ReminderStatus.PENDING, ReminderStatus.CLAIMED, ReminderStatus.FAILED)
-    )
+    reminders = await ReminderRepository(session).count_in_statuses(SHOWN_REMINDER_STATUSES)
     sent_today = await session.scalar(
         select(func.count()).where(
             and_(
