@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
-from sqlalchemy import Select, and_, exists, func, literal_column, select, text
+from sqlalchemy import Select, and_, func, literal_column, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduling.model import (
@@ -97,10 +97,17 @@ def reaction_kinds(check_in: CheckIn) -> list[str]:
 
 
 def _overdue_doses(now: datetime) -> Select[int, int | None, datetime]:
-    """Per patient, the dose whose reminder was due before the grace and is not recorded."""
-    recorded = exists().where(
-        DoseRow.patient_id == ReminderRow.patient_id,
-        DoseRow.number >= ReminderRow.dose_number,
+    """Per followed patient, the dose after their last recorded one, if its reminder was due
+    before the grace.
+
+    Walks the followed patients and, for each, probes the partial (patient_id, dose_number)
+    index of dose reminders for the doses after the last one recorded: the cost follows the
+    number of patients, not the years of reminders behind them (migration 006).
+    """
+    last_recorded = (
+        select(func.coalesce(func.max(DoseRow.number), 0))
+        .where(DoseRow.patient_id == PatientRow.id)
+        .scalar_subquery()
     )
     return (
         select(
@@ -108,13 +115,21 @@ def _overdue_doses(now: datetime) -> Select[int, int | None, datetime]:
             ReminderRow.dose_number,
             func.min(ReminderRow.due_at).label("due_at"),
         )
-        .join(PatientRow, PatientRow.id == ReminderRow.patient_id)
+        .select_from(PatientRow)
+        .join(
+            ReminderRow,
+            and_(
+                ReminderRow.patient_id == PatientRow.id,
+                # Written out, not bound: SQLite uses a partial index only when the query
+                # states its predicate literally.
+                ReminderRow.kind == literal_column(f"'{ReminderKind.DOSE.value}'"),
+                ReminderRow.dose_number > last_recorded,
+            ),
+        )
         .where(
-            ReminderRow.kind == ReminderKind.DOSE.value,
             ReminderRow.status != ReminderStatus.CANCELLED.value,
             ReminderRow.due_at <= require_utc(now, "now") - OVERDUE_GRACE,
             PatientRow.status.in_(_FOLLOWED_STATUSES),
-            ~recorded,
         )
         .group_by(ReminderRow.patient_id, ReminderRow.dose_number)
     )

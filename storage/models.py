@@ -145,6 +145,15 @@ class ReminderRow(Base):
             sqlite_where=sql_text("status = 'sent'"),
             postgresql_where=sql_text("status = 'sent'"),
         ),
+        # /overdue and /stats: a patient's dose reminders by dose number, one probe per
+        # patient. Partial: one entry per dose, not per follow-up (migration 006).
+        Index(
+            None,
+            "patient_id",
+            "dose_number",
+            sqlite_where=sql_text("kind = 'dose'"),
+            postgresql_where=sql_text("kind = 'dose'"),
+        ),
         # A broadcast never goes twice to one patient (NULLs do not collide).
         UniqueConstraint("patient_id", "broadcast_id"),
     )

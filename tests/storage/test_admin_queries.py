@@ -227,3 +227,26 @@ async def test_sent_today_searches_todays_rows_not_the_history(tmp_path: Path) -
     assert plan == [
         "SEARCH reminders USING COVERING INDEX ix_reminders_status_sent_at (status=? AND sent_at>?)"
     ], plan
+
+
+async def test_overdue_probes_each_patients_dose_reminders_not_the_history(tmp_path: Path) -> None:
+    """/overdue and /stats walk the followed patients and probe the partial index of dose
+    reminders for the doses after the last recorded one: years of sent reminders are never
+    read. SQLite's plan, for both statements `overdue_patients` sends."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'plan.db'}"
+    await upgrade_database(url)
+    engine = create_engine(url)
+    try:
+        with captured_statements(engine) as statements:
+            async with session_factory(engine)() as session:
+                await overdue_patients(session, now=NOW)
+        plans = [await query_plan(engine, sql, parameters) for sql, parameters in statements]
+    finally:
+        await engine.dispose()
+    assert len(plans) == 2
+    for plan in plans:
+        reminder_steps = [step for step in plan if "reminders" in step]
+        assert reminder_steps == [
+            "SEARCH reminders USING INDEX ix_reminders_patient_id_dose_number"
+            " (patient_id=? AND dose_number>?)"
+        ], plan
