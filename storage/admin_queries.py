@@ -120,8 +120,8 @@ def _overdue_doses(now: datetime) -> Select[int, int | None, datetime]:
             ReminderRow,
             and_(
                 ReminderRow.patient_id == PatientRow.id,
-                # Written out, not bound: SQLite uses a partial index only when the query
-                # states its predicate literally.
+                # Written out, not bound: PostgreSQL's generic plans for prepared statements
+                # (asyncpg's) use a partial index only if the query states its predicate.
                 ReminderRow.kind == literal_column(f"'{ReminderKind.DOSE.value}'"),
                 ReminderRow.dose_number > last_recorded,
             ),
@@ -243,8 +243,8 @@ async def gather_stats(session: AsyncSession, *, now: datetime) -> Stats:
     sent_today = await session.scalar(
         select(func.count()).where(
             and_(
-                # Written out, not bound: SQLite uses a partial index only when the query
-                # states its predicate literally (a parameter could be anything).
+                # Written out, not bound: PostgreSQL's generic plans for prepared statements
+                # (asyncpg's) use a partial index only if the query states its predicate.
                 ReminderRow.status == literal_column(f"'{ReminderStatus.SENT.value}'"),
                 ReminderRow.sent_at >= start_of_day,
             )
