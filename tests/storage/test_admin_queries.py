@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from scheduling.model import (
     PatientStatus,
@@ -250,3 +251,43 @@ async def test_overdue_probes_each_patients_dose_reminders_not_the_history(tmp_p
             "SEARCH reminders USING INDEX ix_reminders_patient_id_dose_number"
             " (patient_id=? AND dose_number>?)"
         ], plan
+
+
+def _sql_literal(value: object) -> str:
+    if isinstance(value, bool | int | float):
+        return str(value)
+    if isinstance(value, datetime):
+        return f"'{value.isoformat()}'"
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+async def test_postgres_generic_plans_use_the_partial_indexes(engine: AsyncEngine) -> None:
+    """asyncpg prepares statements, and PostgreSQL soon plans them generically, without the
+    parameters' values: a partial index then serves only a query that states its predicate.
+    "Sent today" and overdue must, or /stats reads the whole history again."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("generic plans of prepared statements are a PostgreSQL matter")
+    with captured_statements(engine) as statements:
+        async with session_factory(engine)() as session:
+            await gather_stats(session, now=NOW)
+    wanted = {
+        "sent_at >=": "ix_reminders_status_sent_at",
+        "dose_number >": "ix_reminders_patient_id_dose_number",
+    }
+    found: dict[str, str] = {}
+    async with engine.connect() as connection:
+        await connection.exec_driver_sql("SET plan_cache_mode = force_generic_plan")
+        await connection.exec_driver_sql("SET enable_seqscan = off")  # tiny tables otherwise
+        for number, (sql, parameters) in enumerate(statements):
+            for marker, index in wanted.items():
+                if marker not in sql:
+                    continue
+                await connection.exec_driver_sql(f"PREPARE q{number} AS {sql}")
+                arguments = ", ".join(_sql_literal(value) for value in parameters)
+                execute = f"EXECUTE q{number}({arguments})" if arguments else f"EXECUTE q{number}"
+                plan = "\n".join(
+                    row[0] for row in await connection.exec_driver_sql(f"EXPLAIN {execute}")
+                )
+                found[marker] = plan
+                assert index in plan, plan
+    assert set(found) == set(wanted)
