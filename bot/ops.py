@@ -517,9 +517,9 @@ def copy_to(settings: Settings, target_url: str, out: Print = print) -> int:
         "then copy; nothing was copied"
     )
     with exclusive_data_dir(settings.data_dir, refusal):
-        error = asyncio.run(probe_database(target))
-        if error is not None:
-            raise OpsError(f"cannot reach the database at {where}: {error}", EXIT_UNAVAILABLE)
+        unreachable = asyncio.run(probe_database(target))
+        if unreachable is not None:
+            raise OpsError(f"cannot reach the database at {where}: {unreachable}", EXIT_UNAVAILABLE)
         try:
             report = asyncio.run(copy_database(source_url, target))
         except TargetNotEmpty as refused:
@@ -529,6 +529,14 @@ def copy_to(settings: Settings, target_url: str, out: Print = print) -> int:
             ) from None
         except CopyMismatch as mismatch:
             raise OpsError(f"{where}: {mismatch}; nothing was kept", EXIT_SOFTWARE) from None
+        except Exception as error:  # the server went away, or refused a row
+            # The type only: a database's message may quote the row it refused, health data.
+            failure = type(error.__cause__ or error).__name__
+            raise OpsError(
+                f"the copy into {where} failed ({failure}); it was one transaction, so nothing"
+                " was kept: fix the cause and run copy-to again",
+                EXIT_UNAVAILABLE,
+            ) from None
     out(f"copied {source_path} to {where}: {report.total} row(s), one transaction")
     _print_counts(report.rows, out)
     shown = make_url(target).render_as_string(hide_password=True)

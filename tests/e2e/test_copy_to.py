@@ -15,12 +15,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
+from storage.db import upgrade_database
 from tests.e2e.processes import fake_bot_api_process
 from tests.e2e.test_backup_restore import environment_for, kesimpta_bot
 from tests.storage.conftest import POSTGRES_ENV, admin_execute
 from tests.storage.filled import every_row, fill_every_table
 
 EXIT_CONFIG = 78
+EXIT_UNAVAILABLE = 69
 
 
 @pytest.fixture
@@ -67,3 +69,30 @@ def test_a_sqlite_deployment_moves_to_postgres_and_the_bot_starts_there(
         on_postgres["DATABASE_URL"] = postgres_url.render_as_string(hide_password=False)
         checked = kesimpta_bot(on_postgres, "check")
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_a_copy_that_fails_half_way_keeps_nothing_and_quotes_no_row(
+    tmp_path: Path, empty_postgres: str
+) -> None:
+    """A row the target refuses (here a CHECK the test adds to audit_log) ends the one
+    transaction: the target stays empty, and the message names the error's type only, never
+    the refused row (PostgreSQL's own message quotes it: "Failing row contains ...")."""
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    asyncio.run(fill_every_table(f"sqlite+aiosqlite:///{data_dir / 'kesimpta.db'}"))
+    postgres_url = make_url(empty_postgres).set(drivername="postgresql+asyncpg")
+    target = postgres_url.render_as_string(hide_password=False)
+    asyncio.run(upgrade_database(target))
+    asyncio.run(
+        admin_execute(
+            target, "ALTER TABLE audit_log ADD CONSTRAINT refuse_pauses CHECK (action <> 'pause')"
+        )
+    )
+
+    copied = kesimpta_bot(environment_for(None, data_dir), "copy-to", empty_postgres)
+
+    assert copied.returncode == EXIT_UNAVAILABLE, copied.stderr
+    assert "failed (" in copied.stderr and "nothing was kept" in copied.stderr
+    assert "Traceback" not in copied.stderr
+    assert "travel" not in copied.stderr + copied.stdout  # the refused row's details
+    assert all(not rows for rows in asyncio.run(every_row(target)).values())
