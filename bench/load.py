@@ -4,9 +4,12 @@ Both run as their own processes on loopback; the databases are seeded with the r
 (`storage.db.upgrade_database`) and then bulk rows (sqlite3 executemany, as `bench/dispatch.py`
 does). Measures:
 
-1. Button presses handled per second: N patients, each shown a dose reminder (sent through the
-   fake's Bot API, its message id stored on the patient's `sent` dose reminder row), all press
-   "Injected" through the fake's control API (bounded concurrency). Handled = the dose written
+1. Button presses handled per second: N patients, each with their Week 0 plan as the real
+   planner makes it, stored as it stands a minute after the dose reminder went out (heads-up,
+   prep and dose reminder sent, the dose's 21 follow-ups pending) and the reminder shown
+   through the fake's Bot API; all press "Injected" through the fake's control API (bounded
+   concurrency), so each press, like a real one, deletes the follow-ups and writes the next
+   dose's plan. Handled = the dose written
    (`doses.recorded_at`) and the "Recorded. Next dose: …" reply the fake received. The bot as
    built (TelegramRateLimiter: replies go out at once) against the same bot with no rate
    limiter and with python-telegram-bot's AIORateLimiter (`bench/_load_worker.py`).
@@ -57,7 +60,16 @@ from bench._dispatch_worker import (
     sqlite_instant,
 )
 from bench.dispatch import count, mb, median, spread, table, verdict
-from scheduling.model import DELIVERY_PRIORITY, ReminderKind
+from scheduling.model import (
+    DELIVERY_PRIORITY,
+    Course,
+    MaintenanceMode,
+    PatientStatus,
+    PlannedReminder,
+    ReminderKind,
+    ReminderSettings,
+)
+from scheduling.planner import PlanFacts, desired_reminders
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "7012345678:AAFakeTokenShapedLikeARealOne_12345"
@@ -193,38 +205,93 @@ def proc_sample(pid: int) -> dict[str, float]:
 # --- seeding -------------------------------------------------------------------------------
 
 
-def _patient_rows(count: int, first_dose: str | None) -> Iterator[tuple[Any, ...]]:
+def _patient_rows(
+    count: int, first_dose: str | None, reminder_time: str = "09:00:00.000000"
+) -> Iterator[tuple[Any, ...]]:
     created = sqlite_instant(datetime.now(UTC) - timedelta(days=90))
     for patient_id in range(1, count + 1):
         telegram_id = TELEGRAM_ID_BASE + patient_id
         yield (
-            patient_id, telegram_id, telegram_id, "active", "UTC", "09:00:00.000000",
+            patient_id, telegram_id, telegram_id, "active", "UTC", reminder_time,
             "22:00:00.000000", "08:00:00.000000", 1, 1, 360, "monthly", first_dose, 0, "[]",
             "en", created, None, None, created, created,
         )  # fmt: skip
 
 
-def seed_doses(db: Path, patients: int, with_reminder: int, messages: dict[int, int]) -> None:
-    """`patients` active patients whose Week 0 is today; the first `with_reminder` have a dose-1
-    reminder due a minute ago: `sent` with the message id in `messages` (by patient id) if
-    given, else `pending` (the dispatcher sends it)."""
+def dose_one_plan(dose_at: datetime) -> list[PlannedReminder]:
+    """What the real planner wants for a patient whose Week 0 dose is at `dose_at` (UTC, the
+    patients' reminder time, default quiet hours): heads-up, prep, the dose reminder and its
+    21 follow-ups, as `_patient_rows` describes them."""
+    settings = ReminderSettings(time_zone="UTC", reminder_time=dose_at.time())
+    course = Course(mode=MaintenanceMode.MONTHLY, first_dose_date=dose_at.date())
+    return desired_reminders(
+        PlanFacts(status=PatientStatus.ACTIVE, course=course, settings=settings)
+    )
+
+
+# Seeded reminder ids: patient p's plan takes p * ID_STRIDE + 0, 1, 2, ... (a plan has fewer).
+ID_STRIDE = 100
+
+
+def dose_reminder_id(patient_id: int, plan: list[PlannedReminder]) -> int:
+    """The id `seed_doses` gives the patient's dose reminder: the one whose buttons are pressed."""
+    index = next(i for i, planned in enumerate(plan) if planned.kind is ReminderKind.DOSE)
+    return patient_id * ID_STRIDE + index
+
+
+def seed_doses(
+    db: Path,
+    patients: int,
+    with_reminder: int,
+    messages: dict[int, int],
+    plan: list[PlannedReminder],
+) -> None:
+    """`patients` active patients whose Week 0 dose is due when `plan` (`dose_one_plan`) says,
+    a minute ago; the first `with_reminder` have that plan stored (ids: `ID_STRIDE`).
+
+    Stored as it stands for a patient about to press "Injected" on time: what fell due went
+    out (the heads-up, the prep reminder, and the dose reminder, whose message id is in
+    `messages`, by patient id; without one it is still `pending` and the dispatcher sends it),
+    and the dose's follow-ups wait, pending. So a press, like a real one, deletes those and
+    writes the next dose's plan.
+    """
     now = datetime.now(UTC)
-    due = sqlite_instant(now - timedelta(minutes=1))
+    dose_at = next(planned.due_at for planned in plan if planned.kind is ReminderKind.DOSE)
+    assert len(plan) < ID_STRIDE
     created = sqlite_instant(now - timedelta(days=1))
 
     def reminders() -> Iterator[tuple[Any, ...]]:
         for patient_id in range(1, with_reminder + 1):
             message_id = messages.get(patient_id)
-            yield (
-                patient_id, patient_id, ReminderKind.DOSE.value, 1, due, None,
-                "pending" if message_id is None else "sent",
-                DELIVERY_PRIORITY[ReminderKind.DOSE], 0 if message_id is None else 1, None, None,
-                message_id, None, None, None if message_id is None else due, created,
-            )  # fmt: skip
+            for index, planned in enumerate(plan):
+                if planned.kind is ReminderKind.DOSE:
+                    went_out, message = message_id is not None, message_id
+                else:
+                    went_out, message = planned.due_at <= now, None
+                due = sqlite_instant(planned.due_at)
+                expires = None if planned.expires_at is None else sqlite_instant(planned.expires_at)
+                yield (
+                    patient_id * ID_STRIDE + index, patient_id, planned.kind.value,
+                    planned.dose_number, due, expires,
+                    "sent" if went_out else "pending", DELIVERY_PRIORITY[planned.kind],
+                    1 if went_out else 0, None, None, message, None, None,
+                    due if went_out else None, created,
+                )  # fmt: skip
 
+    reminder_time = dose_at.time().isoformat(timespec="microseconds")
     with _loading(db) as connection:
-        _insert(connection, "patients", _PATIENT_COLUMNS, _patient_rows(patients, today()))
+        _insert(
+            connection,
+            "patients",
+            _PATIENT_COLUMNS,
+            _patient_rows(patients, dose_at.date().isoformat(), reminder_time),
+        )
         _insert(connection, "reminders", _REMINDER_COLUMNS, reminders())
+
+
+def minute_ago() -> datetime:
+    """The whole minute before now (UTC): when the seeded patients' dose reminder fell due."""
+    return (datetime.now(UTC) - timedelta(minutes=1)).replace(second=0, microsecond=0)
 
 
 def today() -> str:
@@ -286,16 +353,18 @@ async def add_users(fake: str, patients: int) -> None:
         )
 
 
-async def show_dose_messages(fake: str, patients: int) -> dict[int, int]:
+async def show_dose_messages(
+    fake: str, patients: int, plan: list[PlannedReminder]
+) -> dict[int, int]:
     """Add the users and post each a dose reminder with its buttons, as the bot's notifier
-    would; patient id -> message id (reminder id == patient id)."""
+    would; patient id -> message id (the buttons name `dose_reminder_id`)."""
     from bot.keyboards import inline_keyboard
     from bot.reminder_messages import dose_keyboard
 
     await add_users(fake, patients)
 
     async def send(session: aiohttp.ClientSession, patient_id: int) -> tuple[int, int]:
-        markup = inline_keyboard(dose_keyboard(patient_id, None))
+        markup = inline_keyboard(dose_keyboard(dose_reminder_id(patient_id, plan), None))
         assert markup is not None
         body = {
             "chat_id": TELEGRAM_ID_BASE + patient_id,
@@ -309,7 +378,9 @@ async def show_dose_messages(fake: str, patients: int) -> dict[int, int]:
         return dict(await bounded([send(session, p) for p in range(1, patients + 1)]))
 
 
-async def press_all(fake: str, messages: dict[int, int]) -> tuple[float, float, int]:
+async def press_all(
+    fake: str, messages: dict[int, int], plan: list[PlannedReminder]
+) -> tuple[float, float, int]:
     """Press "Injected" on every message; (first press, last press accepted, errors)."""
     errors = 0
 
@@ -318,7 +389,7 @@ async def press_all(fake: str, messages: dict[int, int]) -> tuple[float, float, 
         body = {
             "user_id": TELEGRAM_ID_BASE + patient_id,
             "message_id": message_id,
-            "callback_data": f"dose:done:{patient_id}",
+            "callback_data": f"dose:done:{dose_reminder_id(patient_id, plan)}",
         }
         try:
             await _post(session, f"{fake}/_control/press_button", body)
@@ -360,11 +431,12 @@ def wait_for(db: Path, sql: str, target: int, *, stall: float, cap: float) -> in
 def measure_presses(work: Path, run: int, patients: int, background: int, limiter: str) -> dict:
     db = work / f"press-{run}-{limiter}.db"
     with fake_api(rate_limit=False) as fake:
-        messages = asyncio.run(show_dose_messages(fake, patients))
-        seed_doses(db, patients + background, patients, messages)
+        plan = dose_one_plan(minute_ago())
+        messages = asyncio.run(show_dose_messages(fake, patients, plan))
+        seed_doses(db, patients + background, patients, messages, plan)
         with bot_process(fake, db, work, limiter=limiter):
             time.sleep(1.0)  # let the first dispatch pass and start-up calls finish
-            first, last_sent, errors = asyncio.run(press_all(fake, messages))
+            first, last_sent, errors = asyncio.run(press_all(fake, messages, plan))
             # 2 requests with a chat_id per press at ≤ 30/s: allow for it, then some.
             written = wait_for(
                 db, "SELECT count(*) FROM doses", patients, stall=15, cap=patients / 10 + 60
@@ -435,7 +507,7 @@ def measure_idle(work: Path, patients: int, month: bool, seconds: float) -> dict
 
 def measure_delivery(work: Path, patients: int, window: float, limiter: str) -> dict:
     db = work / f"delivery-{limiter}.db"
-    seed_doses(db, patients, patients, {})
+    seed_doses(db, patients, patients, {}, dose_one_plan(minute_ago()))
     with fake_api(rate_limit=True) as fake:
         asyncio.run(add_users(fake, patients))
         with bot_process(fake, db, work, limiter=limiter):
