@@ -53,6 +53,12 @@ def build_parser() -> argparse.ArgumentParser:
         "backup", help="copy the SQLite database to PATH (safe while the bot runs)"
     )
     backup.add_argument("path", type=Path, metavar="PATH", help="a file, or a folder to put it in")
+    backup.add_argument(
+        "--keep",
+        type=int,
+        metavar="N",
+        help="into a folder: then delete all but the newest N backups there",
+    )
     backup.set_defaults(handler=backup_database)
     restore = subparsers.add_parser(
         "restore", help="replace the SQLite database with the backup at PATH (bot stopped)"
@@ -116,7 +122,7 @@ def backup_database(args: argparse.Namespace) -> int:
     """Make a verified online copy of the SQLite database."""
     from bot.ops import backup
 
-    return backup(load_settings(), args.path)
+    return backup(load_settings(), args.path, keep=args.keep)
 
 
 def restore_database(args: argparse.Namespace) -> int:

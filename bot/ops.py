@@ -12,6 +12,7 @@ import contextlib
 import fcntl
 import logging
 import os
+import re
 import sqlite3
 import tempfile
 import time
@@ -399,14 +400,30 @@ def _print_counts(counts: dict[str, int], out: Print) -> None:
             out(f"  {table}: {count} row(s)")
 
 
-def backup(settings: Settings, destination: Path, out: Print = print) -> int:
-    """Copy the live SQLite database to `destination` (a file, or a folder to put one in)."""
+# The name a backup into a folder gets (UTC); `--keep` prunes only files named like this.
+BACKUP_NAME = re.compile(r"kesimpta-\d{8}-\d{6}\.db")
+
+
+def backup(
+    settings: Settings, destination: Path, out: Print = print, *, keep: int | None = None
+) -> int:
+    """Copy the live SQLite database to `destination` (a file, or a folder to put one in).
+
+    With `keep`, `destination` must be a folder: once the new copy is verified, only the
+    newest `keep` backups in it stay (by their names; other files are never touched).
+    """
     source_path = _require_sqlite(settings, "back up")
     if not source_path.exists():
         raise OpsError(f"there is no database at {source_path} yet", EXIT_CONFIG)
-    if destination.is_dir():
+    if keep is not None and (keep < 1 or not destination.is_dir()):
+        raise OpsError(
+            "--keep N needs N of at least 1 and an existing folder to back up into",
+            EXIT_CONFIG,
+        )
+    folder = destination if destination.is_dir() else None
+    if folder is not None:
         stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
-        destination = destination / f"kesimpta-{stamp}.db"
+        destination = folder / f"kesimpta-{stamp}.db"
     if destination.resolve() == source_path.resolve():
         raise OpsError("the backup cannot replace the database itself", EXIT_CONFIG)
     try:
@@ -426,7 +443,20 @@ def backup(settings: Settings, destination: Path, out: Print = print) -> int:
         temporary.unlink(missing_ok=True)
     out(f"backed up {source_path} to {destination} (integrity ok)")
     _print_counts(counts, out)
+    if folder is not None and keep is not None:
+        removed = _prune_backups(folder, keep)
+        if removed:
+            out(f"removed {len(removed)} older backup(s), kept the newest {keep}")
     return EXIT_OK
+
+
+def _prune_backups(folder: Path, keep: int) -> list[Path]:
+    """Delete all but the newest `keep` backups in `folder` (named `BACKUP_NAME`)."""
+    backups = sorted(path for path in folder.iterdir() if BACKUP_NAME.fullmatch(path.name))
+    old = backups[:-keep]
+    for path in old:
+        path.unlink(missing_ok=True)
+    return old
 
 
 def restore(settings: Settings, backup_file: Path, out: Print = print) -> int:

@@ -28,6 +28,7 @@ from bot.ops import (
     prepare_start,
     restore,
     touch_heartbeat,
+    verify_database,
 )
 from storage.db import current_revision, head_revision, upgrade_database
 
@@ -307,3 +308,39 @@ def test_copy_to_is_refused_while_the_bot_runs(tmp_path: Path) -> None:
     ):
         copy_to(settings, target, lambda line: None)
     assert refused.value.exit_code == EXIT_TEMPFAIL
+
+
+def test_backup_keep_leaves_the_newest_backups_and_nothing_else_is_touched(
+    tmp_path: Path,
+) -> None:
+    """A daily `backup FOLDER --keep 3` must not fill a small VPS's disk: after the new copy
+    is verified, only the 3 newest backups stay; files not named like a backup stay too."""
+    settings = settings_in(tmp_path / "data")
+    migrated(settings)
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    old = [folder / f"kesimpta-2026010{day}-030000.db" for day in range(1, 6)]
+    others = [folder / "notes.txt", folder / "kesimpta-before-upgrade.db"]
+    for path in (*old, *others):
+        path.write_text("x")
+    lines: list[str] = []
+
+    assert backup(settings, folder, lines.append, keep=3) == EXIT_OK
+
+    backups = sorted(path.name for path in folder.iterdir() if path not in others)
+    assert backups[:2] == [old[3].name, old[4].name]
+    assert len(backups) == 3 and backups[2].startswith("kesimpta-2026")  # the new one
+    verify_database(folder / backups[2])
+    assert all(path.read_text() == "x" for path in others)
+    assert "removed 3 older backup(s), kept the newest 3" in lines
+
+
+@pytest.mark.parametrize("keep", [0, -1])
+def test_backup_keep_needs_a_positive_count_and_a_folder(tmp_path: Path, keep: int) -> None:
+    settings = settings_in(tmp_path / "data")
+    migrated(settings)
+    for destination, count in ((tmp_path, keep), (tmp_path / "one.db", 3)):
+        with pytest.raises(OpsError, match="--keep N") as refused:
+            backup(settings, destination, lambda line: None, keep=count)
+        assert refused.value.exit_code == EXIT_CONFIG
+    assert not any(tmp_path.glob("kesimpta-*.db")) and not (tmp_path / "one.db").exists()
