@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 
@@ -154,3 +155,34 @@ async def test_a_naive_injection_time_is_refused(
                 injected_on=date(2025, 1, 6),
                 injected_at=datetime(2025, 1, 6, 9, 0),
             )
+
+
+async def test_two_transactions_pressing_at_once_record_one_dose(
+    sessions: async_sessionmaker[AsyncSession], make_patient: Maker
+) -> None:
+    """Two bot processes on PostgreSQL take the same press at once: the second INSERT waits
+    for the first transaction, then inserts nothing; the loser reads the winner's dose in its
+    own, still usable, transaction. (On SQLite one connection serializes them.)"""
+    patient = await make_patient(1)
+    async with sessions.begin() as first:
+        winner = await DoseRepository(first).add(patient.id, number=1, injected_on=date(2025, 1, 6))
+
+        async def second_press() -> DoseRecord:
+            async with sessions.begin() as second:
+                doses = DoseRepository(second)
+                with pytest.raises(DoseAlreadyRecorded):
+                    await doses.add(patient.id, number=1, injected_on=date(2025, 1, 7))
+                found = await doses.get_by_number(patient.id, 1)
+                assert found is not None
+                return found
+
+        if first.get_bind().dialect.name == "postgresql":
+            racing = asyncio.create_task(second_press())
+            await asyncio.sleep(0.2)
+            assert not racing.done(), "the second INSERT waits for the first transaction"
+        else:
+            racing = None
+    loser_saw = await (racing if racing is not None else second_press())
+    assert loser_saw == winner
+    async with sessions() as session:
+        assert len(await DoseRepository(session).list_for_patient(patient.id)) == 1
