@@ -157,13 +157,18 @@ def sqlite_path(url: str) -> Path | None:
     return Path(database)
 
 
-def describe_database(url: str) -> str:
-    """Where the database is, for messages: host, port and name, never the password."""
+def database_location(url: str) -> str:
+    """Where the database is: the SQLite file, or host, port and name, never the password."""
     parsed: URL = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return f"{parsed.database} (DATABASE_URL)"
+        return str(parsed.database)
     port = f":{parsed.port}" if parsed.port else ""
-    return f"{parsed.host}{port}/{parsed.database} (DATABASE_URL)"
+    return f"{parsed.host}{port}/{parsed.database}"
+
+
+def describe_database(url: str) -> str:
+    """`database_location`, for messages about the configured database."""
+    return f"{database_location(url)} (DATABASE_URL)"
 
 
 def _reason(error: BaseException) -> str:
@@ -541,7 +546,7 @@ def copy_to(settings: Settings, target_url: str, out: Print = print) -> int:
             EXIT_CONFIG,
         )
     target = _postgres_target(target_url)
-    where = describe_database(target).removesuffix(" (DATABASE_URL)")
+    where = database_location(target)
     refusal = (
         f"the bot is running (it holds {lock_path(settings.data_dir)}): stop it first, "
         "then copy; nothing was copied"

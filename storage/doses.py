@@ -26,12 +26,10 @@ _DOSE_BY_NUMBER = select(*_DOSES.c).where(
 # nothing and returns no row, instead of failing: on PostgreSQL a failed statement would end
 # the transaction, and the caller still wants to read the dose that won.
 _INSERT_DOSE = {
-    "sqlite": sqlite.insert(_DOSES)
+    module.dialect.name: module.insert(_DOSES)
     .on_conflict_do_nothing(index_elements=["patient_id", "number"])
-    .returning(*_DOSES.c),
-    "postgresql": postgresql.insert(_DOSES)
-    .on_conflict_do_nothing(index_elements=["patient_id", "number"])
-    .returning(*_DOSES.c),
+    .returning(*_DOSES.c)
+    for module in (sqlite, postgresql)
 }
 
 

@@ -40,29 +40,28 @@ from storage.models import LAST_ERROR_LENGTH, ReminderRow
 _OPEN = (ReminderStatus.PENDING.value, ReminderStatus.CLAIMED.value)
 _REMINDERS_TABLE = cast(Table, ReminderRow.__table__)
 
-# The columns `to_reminder` reads, for RETURNING: domain objects without loading ORM rows.
+# The columns `to_reminder` reads, for RETURNING and the reads below: domain objects without
+# loading ORM rows. The table's columns, not the mapped class's: a statement of mapped
+# attributes goes through the ORM's compile and result machinery even when it loads no objects.
+_R = _REMINDERS_TABLE.c
 REMINDER_COLUMNS = (
-    ReminderRow.id,
-    ReminderRow.patient_id,
-    ReminderRow.kind,
-    ReminderRow.dose_number,
-    ReminderRow.due_at,
-    ReminderRow.status,
-    ReminderRow.expires_at,
-    ReminderRow.attempts,
-    ReminderRow.lease_until,
-    ReminderRow.telegram_message_id,
-    ReminderRow.broadcast_id,
+    _R.id,
+    _R.patient_id,
+    _R.kind,
+    _R.dose_number,
+    _R.due_at,
+    _R.status,
+    _R.expires_at,
+    _R.attempts,
+    _R.lease_until,
+    _R.telegram_message_id,
+    _R.broadcast_id,
 )
 
-# Built once (see storage/patients.py): the reads and the plan's insert of every press. Of the
-# table's columns, not the mapped class's: a statement of mapped attributes goes through the
-# ORM's compile and result machinery even when it loads no objects.
-_R = _REMINDERS_TABLE.c
-_CORE_COLUMNS = tuple(_R[column.key] for column in REMINDER_COLUMNS)
-_REMINDER_BY_ID = select(*_CORE_COLUMNS).where(_R.id == bindparam("reminder_id"))
+# Built once (see storage/patients.py): the reads and the plan's insert of every press.
+_REMINDER_BY_ID = select(*REMINDER_COLUMNS).where(_R.id == bindparam("reminder_id"))
 _REMINDERS_OF = (
-    select(*_CORE_COLUMNS)
+    select(*REMINDER_COLUMNS)
     .where(_R.patient_id == bindparam("patient_id"))
     .order_by(_R.due_at, _R.id)
 )
@@ -81,7 +80,7 @@ _REMINDERS_FOR_PLAN = _REMINDERS_OF.where(
 # matched back by their content instead. `render_nulls`: otherwise rows with and without
 # `expires_at` would go in separate statements.
 _INSERT_PLANNED = (
-    insert(_REMINDERS_TABLE).returning(*_CORE_COLUMNS).execution_options(render_nulls=True)
+    insert(_REMINDERS_TABLE).returning(*REMINDER_COLUMNS).execution_options(render_nulls=True)
 )
 
 # What a planned reminder and its stored row have in common.

@@ -6,12 +6,17 @@ runs today, not a copy of it. SQLite only: its plan does not depend on table sta
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from storage.db import create_engine, session_factory, upgrade_database
+
+Sessions = async_sessionmaker[AsyncSession]
 
 
 @contextmanager
@@ -35,3 +40,31 @@ async def query_plan(engine: AsyncEngine, statement: str, parameters: Any) -> li
     async with engine.connect() as connection:
         result = await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
         return [str(row[-1]) for row in result]
+
+
+async def plans_of(
+    directory: Path,
+    run: Callable[[Sessions], Awaitable[object]],
+    *,
+    containing: str,
+    prepare: Callable[[Sessions], Awaitable[object]] | None = None,
+) -> list[list[str]]:
+    """SQLite's plans for the statements `run` sends whose SQL contains `containing`, on a new
+    database the migrations built in `directory` (after `prepare`, whose statements are not
+    looked at)."""
+    url = f"sqlite+aiosqlite:///{directory / 'plan.db'}"
+    await upgrade_database(url)
+    engine = create_engine(url)
+    try:
+        sessions = session_factory(engine)
+        if prepare is not None:
+            await prepare(sessions)
+        with captured_statements(engine) as statements:
+            await run(sessions)
+        return [
+            await query_plan(engine, statement, parameters)
+            for statement, parameters in statements
+            if containing in statement
+        ]
+    finally:
+        await engine.dispose()

@@ -21,12 +21,12 @@ from storage.admin_queries import (
     patient_details,
 )
 from storage.check_ins import CheckInRepository
-from storage.db import create_engine, session_factory, upgrade_database
+from storage.db import session_factory
 from storage.doses import DoseRepository
 from storage.outbox import hold_patient_reminders
 from storage.patients import PatientRepository
 from storage.reminders import ReminderRepository
-from tests.storage.query_plans import captured_statements, query_plan
+from tests.storage.query_plans import Sessions, captured_statements, plans_of
 
 NOW = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
 # Telegram ids of the seeded patients.
@@ -214,17 +214,12 @@ async def test_database_size_is_reported(sessions: async_sessionmaker[AsyncSessi
 async def test_sent_today_searches_todays_rows_not_the_history(tmp_path: Path) -> None:
     """ "Sent today" is a range scan on the partial (status, sent_at) index of sent rows: the
     sent history grows for years, and /stats runs on the bot's event loop. SQLite's plan."""
-    url = f"sqlite+aiosqlite:///{tmp_path / 'plan.db'}"
-    await upgrade_database(url)
-    engine = create_engine(url)
-    try:
-        with captured_statements(engine) as statements:
-            async with session_factory(engine)() as session:
-                await gather_stats(session, now=NOW)
-        [(statement, parameters)] = [s for s in statements if "sent_at >=" in s[0]]
-        plan = await query_plan(engine, statement, parameters)
-    finally:
-        await engine.dispose()
+
+    async def stats(sessions: Sessions) -> None:
+        async with sessions() as session:
+            await gather_stats(session, now=NOW)
+
+    [plan] = await plans_of(tmp_path, stats, containing="sent_at >=")
     assert plan == [
         "SEARCH reminders USING COVERING INDEX ix_reminders_status_sent_at (status=? AND sent_at>?)"
     ], plan
@@ -234,16 +229,12 @@ async def test_overdue_probes_each_patients_dose_reminders_not_the_history(tmp_p
     """/overdue and /stats walk the followed patients and probe the partial index of dose
     reminders for the doses after the last recorded one: years of sent reminders are never
     read. SQLite's plan, for both statements `overdue_patients` sends."""
-    url = f"sqlite+aiosqlite:///{tmp_path / 'plan.db'}"
-    await upgrade_database(url)
-    engine = create_engine(url)
-    try:
-        with captured_statements(engine) as statements:
-            async with session_factory(engine)() as session:
-                await overdue_patients(session, now=NOW)
-        plans = [await query_plan(engine, sql, parameters) for sql, parameters in statements]
-    finally:
-        await engine.dispose()
+
+    async def overdue(sessions: Sessions) -> None:
+        async with sessions() as session:
+            await overdue_patients(session, now=NOW)
+
+    plans = await plans_of(tmp_path, overdue, containing="reminders")
     assert len(plans) == 2
     for plan in plans:
         reminder_steps = [step for step in plan if "reminders" in step]

@@ -24,9 +24,8 @@ from storage.broadcasts import (
     BroadcastRepository,
     BroadcastStatus,
 )
-from storage.db import create_engine, session_factory, upgrade_database
 from storage.models import PatientRow, ReminderRow
-from tests.storage.query_plans import captured_statements, query_plan
+from tests.storage.query_plans import Sessions, plans_of
 
 NOW = datetime(2026, 1, 2, 12, 0, tzinfo=UTC)
 ADMIN = 4242
@@ -181,19 +180,16 @@ async def test_counts_search_the_partial_broadcast_index(tmp_path: Path) -> None
 
     Checked on SQLite, whose plan does not depend on table statistics.
     """
-    url = f"sqlite+aiosqlite:///{tmp_path / 'plan.db'}"
-    await upgrade_database(url)
-    engine = create_engine(url)
-    try:
-        sessions = session_factory(engine)
-        broadcast_id = await draft(sessions)
-        with captured_statements(engine) as statements:
-            async with sessions() as session:
-                await BroadcastRepository(session).counts(broadcast_id)
-        [(statement, parameters)] = [s for s in statements if "FROM reminders" in s[0]]
-        plan = await query_plan(engine, statement, parameters)
-    finally:
-        await engine.dispose()
+    drafted: list[int] = []
+
+    async def make_draft(sessions: Sessions) -> None:
+        drafted.append(await draft(sessions))
+
+    async def count(sessions: Sessions) -> None:
+        async with sessions() as session:
+            await BroadcastRepository(session).counts(drafted[0])
+
+    [plan] = await plans_of(tmp_path, count, containing="FROM reminders", prepare=make_draft)
     assert plan == [
         "SEARCH reminders USING COVERING INDEX ix_reminders_broadcast_id_status (broadcast_id=?)"
     ], plan

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import pytest
 import sqlalchemy as sa
@@ -22,25 +23,27 @@ from storage.db import (
 )
 from storage.models import Base
 
+T = TypeVar("T")
+
 
 async def schema_diff(url: str, metadata: sa.MetaData = Base.metadata) -> list[Any]:
     def compare(connection: Connection) -> list[Any]:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         return list(compare_metadata(context, metadata))
 
-    engine = create_engine(url)
-    try:
-        async with engine.connect() as connection:
-            return await connection.run_sync(compare)
-    finally:
-        await engine.dispose()
+    return await read_with(url, compare)
 
 
 async def table_names(url: str) -> set[str]:
+    return set(await read_with(url, lambda connection: sa.inspect(connection).get_table_names()))
+
+
+async def read_with(url: str, read: Callable[[Connection], T]) -> T:
+    """`read` run on a connection of its own to the database at `url`."""
     engine = create_engine(url)
     try:
         async with engine.connect() as connection:
-            return set(await connection.run_sync(lambda c: sa.inspect(c).get_table_names()))
+            return await connection.run_sync(read)
     finally:
         await engine.dispose()
 
@@ -98,12 +101,7 @@ async def database_indexes(url: str) -> IndexShapes:
             if not index.get("duplicates_constraint")
         }
 
-    engine = create_engine(url)
-    try:
-        async with engine.connect() as connection:
-            return await connection.run_sync(reflect)
-    finally:
-        await engine.dispose()
+    return await read_with(url, reflect)
 
 
 async def assert_indexes_match_the_models(url: str) -> None:

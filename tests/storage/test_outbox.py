@@ -25,12 +25,12 @@ from scheduling.model import (
     ReminderStatus,
 )
 from scheduling.ports import Cancelled, Failed, Rescheduled, Sent, Unreachable
-from storage.db import create_engine, is_sqlite, session_factory, upgrade_database
+from storage.db import create_engine, is_sqlite, upgrade_database
 from storage.models import PatientRow, ReminderRow
 from storage.outbox import PRIORITY_LEVELS, SqlReminderStore, hold_patient_reminders, release_held
 from storage.patients import PatientRepository
 from tests.fakes import ManualClock, RecordingNotifier
-from tests.storage.query_plans import captured_statements, query_plan
+from tests.storage.query_plans import plans_of
 
 NOW = datetime(2025, 3, 3, 8, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
@@ -435,16 +435,11 @@ async def test_next_due_at_probes_the_claim_index_once_per_level(tmp_path: Path)
 
     Checked on SQLite, whose plan does not depend on table statistics.
     """
-    url = f"sqlite+aiosqlite:///{tmp_path / 'plan.db'}"
-    await upgrade_database(url)
-    engine = create_engine(url)
-    try:
-        with captured_statements(engine) as statements:
-            assert await SqlReminderStore(session_factory(engine)).next_due_at() is None
-        [(statement, parameters)] = [s for s in statements if "reminders" in s[0]]
-        plan = await query_plan(engine, statement, parameters)
-    finally:
-        await engine.dispose()
+
+    async def next_due(sessions: Sessions) -> None:
+        assert await SqlReminderStore(sessions).next_due_at() is None
+
+    [plan] = await plans_of(tmp_path, next_due, containing="reminders")
     searches = [line for line in plan if "reminders" in line]
     assert searches == [
         "SEARCH reminders USING COVERING INDEX ix_reminders_status_priority_due_at"
