@@ -83,6 +83,13 @@ _INSERT_PLANNED = (
     insert(_REMINDERS_TABLE).returning(*REMINDER_COLUMNS).execution_options(render_nulls=True)
 )
 
+# A replan's delete, on the session's connection like the insert: no ORM bulk-delete layer.
+_DELETE_PENDING_IDS = delete(_REMINDERS_TABLE).where(
+    _R.patient_id == bindparam("patient_id"),
+    _R.status == ReminderStatus.PENDING.value,
+    _R.id.in_(bindparam("ids", expanding=True)),
+)
+
 # What a planned reminder and its stored row have in common.
 _Content = tuple[ReminderKind, int | None, datetime, datetime | None]
 
@@ -225,16 +232,11 @@ class ReminderRepository:
         """Drop some of the patient's pending rows (a replan no longer wants them)."""
         if not reminder_ids:
             return 0
-        result = await self._session.execute(
-            delete(ReminderRow)
-            .where(
-                ReminderRow.patient_id == patient_id,
-                ReminderRow.status == ReminderStatus.PENDING.value,
-                ReminderRow.id.in_(list(reminder_ids)),
-            )
-            .execution_options(synchronize_session=False)
+        connection = await self._session.connection()
+        result = await connection.execute(
+            _DELETE_PENDING_IDS, {"patient_id": patient_id, "ids": list(reminder_ids)}
         )
-        return rowcount(result)
+        return result.rowcount
 
     async def mark_sent(
         self, reminder_id: int, *, sent_at: datetime, telegram_message_id: int | None = None
