@@ -69,7 +69,7 @@ from scheduling.model import (
     ReminderKind,
     ReminderSettings,
 )
-from scheduling.planner import PlanFacts, desired_reminders
+from scheduling.planner import PlanFacts, plan_window
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "7012345678:AAFakeTokenShapedLikeARealOne_12345"
@@ -219,14 +219,13 @@ def _patient_rows(
 
 
 def dose_one_plan(dose_at: datetime) -> list[PlannedReminder]:
-    """What the real planner wants for a patient whose Week 0 dose is at `dose_at` (UTC, the
-    patients' reminder time, default quiet hours): heads-up, prep, the dose reminder and its
-    21 follow-ups, as `_patient_rows` describes them."""
+    """What the real planner stores for a patient whose Week 0 dose is at `dose_at` (UTC, the
+    patients' reminder time, default quiet hours), as `_patient_rows` describes them, planned
+    then: heads-up, prep, the dose reminder and its follow-ups of the next two days."""
     settings = ReminderSettings(time_zone="UTC", reminder_time=dose_at.time())
     course = Course(mode=MaintenanceMode.MONTHLY, first_dose_date=dose_at.date())
-    return desired_reminders(
-        PlanFacts(status=PatientStatus.ACTIVE, course=course, settings=settings)
-    )
+    facts = PlanFacts(status=PatientStatus.ACTIVE, course=course, settings=settings)
+    return plan_window(facts, now=dose_at - timedelta(days=7)).reminders
 
 
 # Seeded reminder ids: patient p's plan takes p * ID_STRIDE + 0, 1, 2, ... (a plan has fewer).

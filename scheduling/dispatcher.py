@@ -148,6 +148,7 @@ class Dispatcher:
         if self._running.locked():
             return DispatchReport()
         async with self._running:
+            await self._extend_plans()
             tally: Counter[str] = Counter()
             while True:
                 batch = await self._store.claim_due(
@@ -224,6 +225,18 @@ class Dispatcher:
             await asyncio.gather(*tasks, return_exceptions=True)
             raise
         await record(at_least=1)
+
+    async def _extend_plans(self) -> None:
+        """Before claiming: write the follow-ups that plans left for later and are now near,
+        so every pass that can send can also extend. A failure here is logged and the pass
+        goes on: what is already stored still goes out."""
+        try:
+            extended = await self._store.extend_plans(now=self._clock())
+        except Exception as error:
+            log.error("could not extend plans: %s at %s", _describe(error), _where(error))
+            return
+        if extended:
+            log.info("extended %d patients' plans", extended)
 
     def _progressed(self) -> None:
         if self._on_progress is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from scheduling.model import (
     Course,
@@ -22,7 +22,7 @@ from scheduling.model import (
     require_utc,
 )
 from scheduling.regimen import next_dose
-from scheduling.timeline import check_in_reminders, dose_reminders, reaction_follow_up
+from scheduling.timeline import check_in_reminders, dose_reminders, dose_time, reaction_follow_up
 
 # Kinds the plan owns; broadcasts live in the same outbox but are never replanned.
 PLANNED_KINDS = frozenset(kind for kind in ReminderKind if kind is not ReminderKind.BROADCAST)
@@ -65,6 +65,56 @@ def desired_reminders(facts: PlanFacts) -> list[PlannedReminder]:
     if last is not None and facts.reaction_reported_at is not None:
         wanted.append(reaction_follow_up(last.number, facts.reaction_reported_at, facts.settings))
     return sorted(wanted, key=lambda reminder: reminder.due_at)
+
+
+# The outbox holds a dose's follow-ups a few days at a time, not its whole 8-week chain: most
+# doses are recorded on the day, and writing 21 nags only to delete them at the press was most
+# of what a press cost. The rest are written as they come near (`PlanWindow.extend_at`), by
+# the dispatcher's pass, a day or more before they fall due.
+FOLLOW_UP_LOOKAHEAD = timedelta(days=2)  # follow-ups stored up to this long after the dose time
+EXTEND_LEAD = timedelta(days=1)  # the next follow-up left out is written at least this early
+
+
+@dataclass(frozen=True, slots=True)
+class PlanWindow:
+    """The part of the plan to store now, and when to plan again for the rest.
+
+    `extend_at` is None when nothing was left out. Otherwise it is after the `now` the window
+    was made for, so a replan at `extend_at` always moves it on.
+    """
+
+    reminders: list[PlannedReminder]
+    extend_at: datetime | None = None
+
+
+def plan_window(facts: PlanFacts, *, now: datetime) -> PlanWindow:
+    """`desired_reminders` without the open dose's follow-ups due more than
+    `FOLLOW_UP_LOOKAHEAD` after the dose time (or after `now`, once that is later).
+
+    Everything else (heads-up, prep, the dose reminder, check-ins) is always in the window.
+    Each follow-up keeps the expiry it has in the whole chain, so the window changes which
+    rows are stored, never what a stored row says.
+    """
+    now = require_utc(now, "now")
+    wanted = desired_reminders(facts)
+    if not wanted or facts.course is None:
+        return PlanWindow(wanted)
+    dose = next_dose(facts.course)
+    horizon = max(now, dose_time(dose, facts.settings)) + FOLLOW_UP_LOOKAHEAD
+    kept: list[PlannedReminder] = []
+    later: list[datetime] = []
+    for reminder in wanted:
+        if (
+            reminder.kind is ReminderKind.FOLLOW_UP
+            and reminder.dose_number == dose.number
+            and reminder.due_at > horizon
+        ):
+            later.append(reminder.due_at)
+        else:
+            kept.append(reminder)
+    if not later:
+        return PlanWindow(kept)
+    return PlanWindow(kept, extend_at=min(later) - EXTEND_LEAD)
 
 
 @dataclass(frozen=True, slots=True)

@@ -127,6 +127,11 @@ class ReminderStore(Protocol):
         """Record a group of outcomes in one transaction."""
         ...
 
+    async def extend_plans(self, *, now: datetime) -> int:
+        """Write the reminders that plans left for later and that are near by `now`
+        (`scheduling.planner.plan_window`); returns how many patients' plans were extended."""
+        ...
+
     async def next_due_at(self) -> datetime | None:
         """When the earliest pending reminder falls due (None: nothing pending)."""
         ...

@@ -59,7 +59,7 @@ class Base(DeclarativeBase):
 
 class PatientRow(Base):
     __tablename__ = "patients"
-    __table_args__ = (Index(None, "status"),)
+    __table_args__ = (Index(None, "status"), Index(None, "plan_extend_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     telegram_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
@@ -80,6 +80,9 @@ class PatientRow(Base):
     consented_at: Mapped[datetime | None]
     snoozed_until: Mapped[datetime | None]
     unreachable_since: Mapped[datetime | None]
+    # When the stored plan needs its next follow-ups written (`scheduling.planner.plan_window`);
+    # None: every reminder the plan wants is stored. Set by every replan.
+    plan_extend_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
 

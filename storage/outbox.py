@@ -9,6 +9,8 @@ LOCKED`, so each row goes to one of them. SQLite serves one process.
 from __future__ import annotations
 
 import heapq
+import logging
+import traceback
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -45,6 +47,7 @@ from scheduling.ports import (
 )
 from storage.models import ReminderRow
 from storage.patients import PatientNotFound, PatientRepository
+from storage.planning import replan
 from storage.reminders import REMINDER_COLUMNS, rowcount, short_error, to_reminder
 
 # The claim asks each level in turn, most urgent first: a few range scans on the
@@ -64,6 +67,13 @@ _CANCELLED = ReminderStatus.CANCELLED.value
 
 
 _Row = Row[*tuple[Any, ...]]
+
+log = logging.getLogger(__name__)
+
+# Patients whose plan is extended per read of `plans_to_extend`, and how long a plan whose
+# replan failed waits before it is tried again (the failure is logged each time).
+_EXTEND_BATCH = 100
+EXTEND_RETRY_AFTER = timedelta(hours=1)
 
 
 def _claimable(now: datetime) -> ColumnElement[bool]:
@@ -177,6 +187,49 @@ class SqlReminderStore:
                 except PatientNotFound:
                     continue  # erased meanwhile, with all their reminders
                 await hold_patient_reminders(session, patient_id)
+
+    async def extend_plans(self, *, now: datetime) -> int:
+        """Write the follow-ups plans left for later that are now near (`plan_extend_at`
+        reached), each patient replanned in a transaction of their own, so one failure holds
+        up no one else. Returns how many plans were extended."""
+        now = require_utc(now, "now")
+        extended = 0
+        tried: set[int] = set()
+        while True:
+            async with self._sessions() as session:
+                due = await PatientRepository(session).plans_to_extend(
+                    now=now, limit=_EXTEND_BATCH + len(tried)
+                )
+            due = [patient_id for patient_id in due if patient_id not in tried]
+            if not due:
+                return extended
+            for patient_id in due:
+                tried.add(patient_id)
+                try:
+                    async with self._sessions.begin() as session:
+                        await replan(session, patient_id, now=now)
+                except PatientNotFound:
+                    continue  # erased meanwhile
+                except Exception as error:
+                    await self._extension_failed(patient_id, error, now=now)
+                    continue
+                extended += 1
+
+    async def _extension_failed(self, patient_id: int, error: Exception, *, now: datetime) -> None:
+        # The error's type and where it came from, never its text (it may quote data).
+        frame = traceback.extract_tb(error.__traceback__)[-1:]
+        where = f"{frame[0].filename}:{frame[0].lineno}" if frame else "unknown location"
+        log.error(
+            "could not extend patient #%d's plan: %s at %s; trying again in %s",
+            patient_id,
+            type(error).__name__,
+            where,
+            EXTEND_RETRY_AFTER,
+        )
+        async with self._sessions.begin() as session:
+            await PatientRepository(session).set_plan_extend_at(
+                patient_id, now + EXTEND_RETRY_AFTER
+            )
 
     async def next_due_at(self) -> datetime | None:
         """When the earliest pending reminder falls due (None: nothing pending)."""

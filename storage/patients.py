@@ -6,7 +6,7 @@ import enum
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, bindparam, delete, func, select
+from sqlalchemy import Row, Table, bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -114,6 +114,18 @@ _PATIENT_BY_ID = select(*_PATIENTS.c).where(_PATIENTS.c.id == bindparam("patient
 _PATIENT_BY_TELEGRAM_ID = select(*_PATIENTS.c).where(
     _PATIENTS.c.telegram_user_id == bindparam("telegram_user_id")
 )
+# Written by every replan: `updated_at` stays (it says when the patient's facts changed).
+_SET_PLAN_EXTEND_AT = (
+    update(_PATIENTS)
+    .where(_PATIENTS.c.id == bindparam("patient"))
+    .values(plan_extend_at=bindparam("extend_at"), updated_at=_PATIENTS.c.updated_at)
+)
+_PLANS_TO_EXTEND = (
+    select(_PATIENTS.c.id)
+    .where(_PATIENTS.c.plan_extend_at <= bindparam("now"))
+    .order_by(_PATIENTS.c.plan_extend_at, _PATIENTS.c.id)
+    .limit(bindparam("limit"))
+)
 
 
 class PatientRepository:
@@ -215,6 +227,27 @@ class PatientRepository:
         row.status = status.value
         await self._session.flush()
         return to_patient(row)
+
+    async def set_plan_extend_at(self, patient_id: int, extend_at: datetime | None) -> None:
+        """When the patient's stored plan next needs extending (None: it is whole)."""
+        await self._session.execute(
+            _SET_PLAN_EXTEND_AT,
+            {"patient": patient_id, "extend_at": _optional_utc(extend_at, "extend_at")},
+        )
+
+    async def plan_extend_at(self, patient_id: int) -> datetime | None:
+        """As stored (a read, not the session's copy of the row: replans write it as Core)."""
+        extend_at: datetime | None = await self._session.scalar(
+            select(_PATIENTS.c.plan_extend_at).where(_PATIENTS.c.id == patient_id)
+        )
+        return extend_at
+
+    async def plans_to_extend(self, *, now: datetime, limit: int) -> list[int]:
+        """Patients whose stored plan needs extending by `now`, the longest waiting first."""
+        result = await self._session.scalars(
+            _PLANS_TO_EXTEND, {"now": require_utc(now, "now"), "limit": limit}
+        )
+        return list(result)
 
     async def unreachable_since(self, patient_id: int) -> datetime | None:
         row = await self._row(patient_id)

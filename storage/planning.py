@@ -31,7 +31,7 @@ from scheduling.model import (
     ReminderStatus,
     require_utc,
 )
-from scheduling.planner import PlanFacts, Reconciliation, desired_reminders, reconcile
+from scheduling.planner import PlanFacts, Reconciliation, plan_window, reconcile
 from scheduling.regimen import mid_treatment_course, next_dose
 from scheduling.timeline import CHECK_IN_WINDOW
 from storage.check_ins import CheckInRepository, followed_up, reports_reaction
@@ -185,9 +185,14 @@ async def _replan(
         check_in_open=_check_in_open(doses, check_ins),
         reaction_reported_at=_reaction_reported_at(doses, check_ins),
     )
+    patients = PatientRepository(session)
     if patient.status is PatientStatus.UNREACHABLE:
-        return Reconciliation(), existing  # held as they are until the patient comes back
-    changes = reconcile(desired_reminders(facts), existing, now=now)
+        # Held as they are until the patient comes back (that replan extends the plan).
+        await patients.set_plan_extend_at(patient.id, None)
+        return Reconciliation(), existing
+    window = plan_window(facts, now=now)
+    await patients.set_plan_extend_at(patient.id, window.extend_at)
+    changes = reconcile(window.reminders, existing, now=now)
     removed = await reminders.delete_pending_ids(patient.id, changes.to_remove)
     added = await reminders.add_planned(patient.id, changes.to_add)
     if removed != len(changes.to_remove):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from itertools import pairwise
 
 from bot import texts
@@ -88,3 +88,21 @@ async def test_the_first_three_months_confirmed_from_each_reminder(
     ]
     assert [(r.dose_number, r.due_at) for r in dose_reminders] == [(7, at(date(2026, 4, 30)))]
     assert all(not m.keyboard for m in patient.bot_messages)
+
+
+async def test_a_patient_who_never_confirms_is_reminded_for_eight_weeks(
+    patient: Patient, running: RunningBot, clock: ManualClock
+) -> None:
+    """Dose 1 never confirmed: follow-ups go on (daily to day 14, then weekly to day 56)
+    through the bot's own dispatch passes, though the plan stores only a few days of them at
+    a time: the passes write the rest as they come near, even after days without a pass."""
+    await set_up_new_patient(patient)
+    week_0 = DOSE_DAYS[0]
+    await reminder_arrives(running, clock, patient, at(week_0), "Time for dose 1 of Kesimpta")
+    for day in (2, 3, 6, 14, 21, 56):  # one message a second per chat: a sample of the days
+        when = at(week_0 + timedelta(days=day))
+        nag = await reminder_arrives(running, clock, patient, when, "was due on Sat 3 Jan")
+        assert "Injected in left thigh" in nag.buttons, day
+    clock.set(at(week_0 + timedelta(days=90)))
+    assert (await running.dispatch()).sent == 0
+    assert await pending_reminders(running, (await stored(running, patient)).id) == []

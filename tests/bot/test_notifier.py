@@ -119,7 +119,7 @@ async def test_overdue_follow_up_quotes_the_missed_dose_rule(
     later = [
         r
         for r in rows
-        if r.kind is ReminderKind.FOLLOW_UP and r.due_at > DOSE_1_AT + timedelta(days=2)
+        if r.kind is ReminderKind.FOLLOW_UP and r.due_at > DOSE_1_AT + timedelta(days=1)
     ]
     clock.set(later[0].due_at)
     message = fake.chat(USER).message(await notifier.deliver(later[0]))

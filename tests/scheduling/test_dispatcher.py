@@ -89,6 +89,36 @@ async def test_due_reminders_are_sent_and_recorded_with_their_message_id(
     assert await dispatcher.run_once() == DispatchReport()  # nothing twice
 
 
+async def test_each_pass_extends_plans_before_it_claims(
+    dispatcher: Dispatcher, store: InMemoryReminderStore, clock: ManualClock
+) -> None:
+    """Plans are extended at the start of every pass, at the clock's time, before the first
+    claim: a follow-up written now can go out in the same pass."""
+    dose(store, at=NOW - MINUTE)
+    await dispatcher.run_once()
+    clock.advance(timedelta(hours=1))
+    await dispatcher.run_once()
+    assert store.extensions == [(NOW, 0), (NOW + timedelta(hours=1), 2)]
+
+
+async def test_a_pass_still_sends_when_plans_cannot_be_extended(
+    dispatcher: Dispatcher,
+    store: InMemoryReminderStore,
+    notifier: RecordingNotifier,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """What is already stored goes out even when extending plans fails; the failure is
+    logged by type, never by its text."""
+    due = dose(store, at=NOW - MINUTE)
+    store.fail_extend = True
+    with caplog.at_level(logging.ERROR):
+        report = await dispatcher.run_once()
+    assert report == DispatchReport(sent=1)
+    assert notifier.delivered_ids == [due.id]
+    [logged] = [r.getMessage() for r in caplog.records if "extend" in r.getMessage()]
+    assert "RuntimeError" in logged and "database unavailable" not in logged
+
+
 async def test_next_wake_is_the_earliest_pending_due_time(
     dispatcher: Dispatcher, store: InMemoryReminderStore
 ) -> None:

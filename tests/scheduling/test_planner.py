@@ -19,7 +19,14 @@ from scheduling.model import (
     ReminderKind,
     ReminderStatus,
 )
-from scheduling.planner import PlanFacts, desired_reminders, reconcile
+from scheduling.planner import (
+    FOLLOW_UP_LOOKAHEAD,
+    PlanFacts,
+    PlanWindow,
+    desired_reminders,
+    plan_window,
+    reconcile,
+)
 from scheduling.regimen import next_dose
 from scheduling.timeline import check_in_reminders, dose_reminders, reaction_follow_up
 from tests.scheduling.strategies import inject_next, on_time_course, settings_in
@@ -313,3 +320,67 @@ def test_a_cancelled_prep_may_be_planned_again_at_a_new_time() -> None:
     later = desired_reminders(facts(settings=settings_in("Europe/London", time(10, 0))))
     changes = reconcile(later, [row(prep, ReminderStatus.CANCELLED)], now=now)
     assert ReminderKind.PREP in {r.kind for r in changes.to_add}
+
+
+# --- plan_window: the part of the plan stored now ------------------------------------------
+
+DOSE_5_AT = utc("2026-02-28T09:00")  # course_after_dose_4's next dose (London is on UTC)
+
+
+def follow_up_times(reminders: list[PlannedReminder]) -> list[datetime]:
+    return [r.due_at for r in reminders if r.kind is ReminderKind.FOLLOW_UP]
+
+
+def test_window_holds_the_follow_ups_of_two_days_past_the_dose_time() -> None:
+    """Planned a month ahead: heads-up, prep, the dose reminder and the follow-ups of the two
+    days after it; the one left out first (day 3) is written a day before it falls due."""
+    whole = desired_reminders(facts())
+    window = plan_window(facts(), now=utc("2026-02-01T12:00"))
+    assert window.reminders == [
+        r
+        for r in whole
+        if r.kind is not ReminderKind.FOLLOW_UP or r.due_at <= DOSE_5_AT + FOLLOW_UP_LOOKAHEAD
+    ]
+    assert follow_up_times(window.reminders) == [
+        utc("2026-02-28T11:00"),
+        utc("2026-03-01T09:00"),
+        utc("2026-03-02T09:00"),
+    ]
+    assert {r.kind for r in window.reminders} == {r.kind for r in whole}
+    assert window.extend_at == utc("2026-03-02T09:00")  # day 3 (3 March, 09:00) less a day
+
+
+def test_window_after_the_dose_time_reaches_two_days_past_now() -> None:
+    """Still not injected five days on: the window runs two days past now, and each row
+    keeps the expiry it has in the whole chain (the next nag's time)."""
+    now = utc("2026-03-05T10:00")
+    whole = desired_reminders(facts())
+    window = plan_window(facts(), now=now)
+
+    assert follow_up_times(window.reminders)[-2:] == [
+        utc("2026-03-06T09:00"),
+        utc("2026-03-07T09:00"),
+    ]
+    assert all(reminder in whole for reminder in window.reminders)
+    assert window.extend_at == utc("2026-03-07T09:00")  # 8 March's follow-up, less a day
+
+
+def test_a_check_in_is_never_left_out_of_the_window() -> None:
+    """Only the open dose's follow-ups wait: the last dose's check-in is stored at once."""
+    window = plan_window(facts(check_in_open=True), now=utc("2026-01-31T09:15"))
+    assert [r.kind for r in window.reminders if r.dose_number == 4] == [
+        ReminderKind.CHECK_IN,
+        ReminderKind.CHECK_IN_NUDGE,
+    ]
+
+
+def test_nothing_left_out_means_nothing_to_extend() -> None:
+    """Past the last weekly follow-up the whole plan is stored; a paused patient has none."""
+    late = plan_window(facts(), now=DOSE_5_AT + timedelta(days=60))
+    assert late == PlanWindow(desired_reminders(facts()), extend_at=None)
+    assert plan_window(facts(status=PatientStatus.PAUSED), now=DOSE_5_AT) == PlanWindow([])
+
+
+def test_window_rejects_a_naive_now() -> None:
+    with pytest.raises(ValueError):
+        plan_window(facts(), now=datetime(2026, 2, 1, 12, 0))

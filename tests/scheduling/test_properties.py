@@ -27,16 +27,18 @@ from scheduling.model import (
     ReminderStatus,
 )
 from scheduling.planner import (
+    EXTEND_LEAD,
     ONCE_PER_DOSE,
     PLANNED_KINDS,
     PlanFacts,
     Reconciliation,
     desired_reminders,
+    plan_window,
     reconcile,
 )
 from scheduling.regimen import days_late, next_dose, planned_date_of, upcoming_doses
 from scheduling.sites import ROTATION_ORDER, allowed_sites, suggest_site
-from scheduling.timeline import check_in_reminders, dose_reminders
+from scheduling.timeline import check_in_reminders, dose_reminders, dose_time
 from scheduling.wallclock import local_date, local_instant
 from tests.scheduling.strategies import (
     PROPERTY,
@@ -316,6 +318,38 @@ def test_snooze_replaces_every_nag_before_it_with_one_at_the_snooze_instant(
     assert [r.due_at for r in nags[1:]] == [r.due_at for r in plain if r.due_at > snoozed_until]
     for current, following in itertools.pairwise(nags):
         assert current.expires_at == following.due_at
+
+
+@PROPERTY
+@given(
+    course=courses(),
+    prefs=reminder_settings,
+    hours_from_dose=st.integers(-24 * 40, 24 * 70),
+    snooze_minutes=st.one_of(st.none(), st.integers(0, 60 * 24 * 3)),
+)
+def test_extending_the_window_when_asked_stores_each_reminder_a_day_before_it_is_due(
+    course: Course, prefs: ReminderSettings, hours_from_dose: int, snooze_minutes: int | None
+) -> None:
+    """Planned at any time and replanned at each `extend_at` (never in between), the windows
+    together hold the whole plan: each one holds every reminder due before the next
+    extension plus `EXTEND_LEAD`, and each extension comes after the one before."""
+    dose_at = dose_time(next_dose(course), prefs)
+    snoozed_until = None if snooze_minutes is None else dose_at + timedelta(minutes=snooze_minutes)
+    facts = PlanFacts(PatientStatus.ACTIVE, course, prefs, snoozed_until=snoozed_until)
+    whole = desired_reminders(facts)
+    now = dose_at + timedelta(hours=hours_from_dose)
+    for _ in range(200):
+        window = plan_window(facts, now=now)
+        assert [r for r in whole if r in window.reminders] == window.reminders
+        if window.extend_at is None:
+            assert window.reminders == whole
+            break
+        assert window.extend_at > now
+        due_soon = [r for r in whole if r.due_at < window.extend_at + EXTEND_LEAD]
+        assert all(r in window.reminders for r in due_soon)
+        now = window.extend_at
+    else:
+        raise AssertionError("the plan was still being extended after 200 windows")
 
 
 # --- timeline: after the injection ---------------------------------------------------------

@@ -70,7 +70,8 @@ async def started_patient(sessions: Sessions, make_patient: Maker, user: int = 1
 
 
 async def test_starting_a_course_plans_the_first_dose(sessions: Sessions, make_patient: Maker):
-    """Week 0 planned: heads-up, prep, dose reminder and follow-ups for dose 1 are pending."""
+    """Week 0 planned: heads-up, prep, dose reminder and the follow-ups of the two days
+    after it are pending for dose 1; the plan is due for extending a day before the next."""
     patient = await started_patient(sessions, make_patient)
     assert patient.status is PatientStatus.ACTIVE
     rows = await pending(sessions, patient.id)
@@ -78,7 +79,14 @@ async def test_starting_a_course_plans_the_first_dose(sessions: Sessions, make_p
     assert [row.due_at for row in of_kind(rows, ReminderKind.DOSE)] == [london("2026-01-03")]
     assert of_kind(rows, ReminderKind.HEADS_UP)[0].due_at == london("2026-01-02")
     assert of_kind(rows, ReminderKind.PREP)[0].due_at == london("2026-01-03", 8, 30)
-    assert len(of_kind(rows, ReminderKind.FOLLOW_UP)) > 14
+    assert [row.due_at for row in of_kind(rows, ReminderKind.FOLLOW_UP)] == [
+        london("2026-01-03", 11),
+        london("2026-01-04"),
+        london("2026-01-05"),
+    ]
+    async with sessions() as session:
+        extend_at = await PatientRepository(session).plan_extend_at(patient.id)
+    assert extend_at == london("2026-01-05")  # 6 January's follow-up, less a day
 
 
 async def test_recording_a_dose_moves_the_plan_to_the_next(sessions: Sessions, make_patient: Maker):
