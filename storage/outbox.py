@@ -207,6 +207,10 @@ class SqlReminderStore:
                 tried.add(patient_id)
                 try:
                     async with self._sessions.begin() as session:
+                        if not await PatientRepository(session).take_plan_extension(
+                            patient_id, now=now
+                        ):
+                            continue  # replanned meanwhile (a press, another process)
                         await replan(session, patient_id, now=now)
                 except PatientNotFound:
                     continue  # erased meanwhile

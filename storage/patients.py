@@ -120,6 +120,14 @@ _SET_PLAN_EXTEND_AT = (
     .where(_PATIENTS.c.id == bindparam("patient"))
     .values(plan_extend_at=bindparam("extend_at"), updated_at=_PATIENTS.c.updated_at)
 )
+# Taking a due extension clears it, so of two processes extending at once only the first
+# replans: on PostgreSQL the second waits for the row lock, then finds nothing due.
+_TAKE_PLAN_EXTENSION = (
+    update(_PATIENTS)
+    .where(_PATIENTS.c.id == bindparam("patient"), _PATIENTS.c.plan_extend_at <= bindparam("now"))
+    .values(plan_extend_at=None, updated_at=_PATIENTS.c.updated_at)
+    .returning(_PATIENTS.c.id)
+)
 _PLANS_TO_EXTEND = (
     select(_PATIENTS.c.id)
     .where(_PATIENTS.c.plan_extend_at <= bindparam("now"))
@@ -241,6 +249,14 @@ class PatientRepository:
             select(_PATIENTS.c.plan_extend_at).where(_PATIENTS.c.id == patient_id)
         )
         return extend_at
+
+    async def take_plan_extension(self, patient_id: int, *, now: datetime) -> bool:
+        """Claim the extension of the patient's plan due by `now`, until the transaction ends
+        (the replan then sets the next one). False: not due, or another process took it."""
+        result = await self._session.execute(
+            _TAKE_PLAN_EXTENSION, {"patient": patient_id, "now": require_utc(now, "now")}
+        )
+        return result.first() is not None
 
     async def plans_to_extend(self, *, now: datetime, limit: int) -> list[int]:
         """Patients whose stored plan needs extending by `now`, the longest waiting first."""

@@ -4,6 +4,7 @@ ones then, so a patient who never presses still gets every nag of the 8-week cha
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,7 +15,7 @@ from scheduling.model import PatientStatus, ReminderKind
 from storage import outbox
 from storage.outbox import EXTEND_RETRY_AFTER, SqlReminderStore
 from storage.patients import PatientRepository
-from storage.planning import record_dose, set_status
+from storage.planning import record_dose, replan, set_status
 from tests.storage.test_planning import (
     Maker,
     Sessions,
@@ -129,3 +130,20 @@ async def test_a_plan_that_cannot_be_extended_is_logged_and_tried_again_later(
     [logged] = [record.getMessage() for record in caplog.records]
     assert f"patient #{broken.id}" in logged and "RuntimeError" in logged
     assert "must not be logged" not in logged
+
+
+async def test_two_passes_at_once_extend_a_plan_once(sessions: Sessions, make_patient: Maker):
+    """Another process's pass holds the extension (taken, not yet committed): this pass
+    waits for it, then finds nothing due, so no follow-up is written twice."""
+    patient = await started_patient(sessions, make_patient)
+    now = london("2026-01-05")
+    async with sessions.begin() as session:
+        assert await PatientRepository(session).take_plan_extension(patient.id, now=now)
+        other_pass = asyncio.create_task(SqlReminderStore(sessions).extend_plans(now=now))
+        await asyncio.sleep(0.3)  # on PostgreSQL it now waits for the row lock
+        await replan(session, patient.id, now=now)
+
+    assert await other_pass == 0
+    times = await follow_up_times(sessions, patient.id)
+    assert len(times) == len(set(times))
+    assert times[-2:] == [london("2026-01-06"), london("2026-01-07")]
