@@ -5,8 +5,8 @@ Both run as their own processes on loopback; the databases are seeded with the r
 does). Measures:
 
 1. Button presses handled per second: N patients, each with their Week 0 plan as the real
-   planner makes it, stored as it stands a minute after the dose reminder went out (heads-up,
-   prep and dose reminder sent, the dose's 21 follow-ups pending) and the reminder shown
+   planner stores it, as it stands a minute after the dose reminder went out (heads-up, prep
+   and dose reminder sent, the follow-ups of the next two days pending) and the reminder shown
    through the fake's Bot API; all press "Injected" through the fake's control API (bounded
    concurrency), so each press, like a real one, deletes the follow-ups and writes the next
    dose's plan. Handled = the dose written

@@ -56,11 +56,21 @@ class DispatchPolicy:
     record_every: int = 500
     record_within: timedelta = timedelta(seconds=1)
     max_attempts: int = 6  # deliveries tried before a transient fault becomes a failure
+    # Plans extended per pass, before it claims (about 3 ms each on SQLite). Each is due a
+    # day ahead, so a crowd due at once (everyone reminded at 09:00 who did not press) is
+    # spread over a few passes instead of holding up the reminders due now.
+    extend_per_pass: int = 500
     backoff_base: timedelta = timedelta(seconds=30)
     backoff_cap: timedelta = timedelta(minutes=30)
 
     def __post_init__(self) -> None:
-        for name in ("batch_size", "concurrency", "record_every", "max_attempts"):
+        for name in (
+            "batch_size",
+            "concurrency",
+            "record_every",
+            "max_attempts",
+            "extend_per_pass",
+        ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
         if min(self.lease, self.backoff_base, self.record_within) <= timedelta(0):
@@ -231,7 +241,9 @@ class Dispatcher:
         so every pass that can send can also extend. A failure here is logged and the pass
         goes on: what is already stored still goes out."""
         try:
-            extended = await self._store.extend_plans(now=self._clock())
+            extended = await self._store.extend_plans(
+                now=self._clock(), limit=self.policy.extend_per_pass
+            )
         except Exception as error:
             log.error("could not extend plans: %s at %s", _describe(error), _where(error))
             return

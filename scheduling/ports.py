@@ -127,9 +127,10 @@ class ReminderStore(Protocol):
         """Record a group of outcomes in one transaction."""
         ...
 
-    async def extend_plans(self, *, now: datetime) -> int:
+    async def extend_plans(self, *, now: datetime, limit: int) -> int:
         """Write the reminders that plans left for later and that are near by `now`
-        (`scheduling.planner.plan_window`); returns how many patients' plans were extended."""
+        (`scheduling.planner.plan_window`), for up to `limit` patients, the longest waiting
+        first; returns how many patients' plans were extended."""
         ...
 
     async def next_due_at(self) -> datetime | None:

@@ -25,8 +25,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequen
 from pathlib import Path
 from typing import Any
 
-# Above this many parameters a statement is bulk work: run it in a worker thread. A dose
-# press's largest statement (its new plan, ~26 rows of 8 values) stays on the loop.
+# Above this many parameters a statement is bulk work: run it in a worker thread. A replan's
+# largest statement (a new plan: 8 rows of 8 values at a press, 26 for a whole chain) stays on
+# the loop.
 BULK_PARAMETERS = 256
 
 

@@ -70,9 +70,7 @@ _Row = Row[*tuple[Any, ...]]
 
 log = logging.getLogger(__name__)
 
-# Patients whose plan is extended per read of `plans_to_extend`, and how long a plan whose
-# replan failed waits before it is tried again (the failure is logged each time).
-_EXTEND_BATCH = 100
+# How long a plan whose replan failed waits before it is tried again (logged each time).
 EXTEND_RETRY_AFTER = timedelta(hours=1)
 
 
@@ -188,36 +186,30 @@ class SqlReminderStore:
                     continue  # erased meanwhile, with all their reminders
                 await hold_patient_reminders(session, patient_id)
 
-    async def extend_plans(self, *, now: datetime) -> int:
+    async def extend_plans(self, *, now: datetime, limit: int) -> int:
         """Write the follow-ups plans left for later that are now near (`plan_extend_at`
-        reached), each patient replanned in a transaction of their own, so one failure holds
-        up no one else. Returns how many plans were extended."""
+        reached), for up to `limit` patients, the longest waiting first; each patient is
+        replanned in a transaction of their own, so one failure holds up no one else.
+        Returns how many plans were extended."""
         now = require_utc(now, "now")
+        async with self._sessions() as session:
+            due = await PatientRepository(session).plans_to_extend(now=now, limit=limit)
         extended = 0
-        tried: set[int] = set()
-        while True:
-            async with self._sessions() as session:
-                due = await PatientRepository(session).plans_to_extend(
-                    now=now, limit=_EXTEND_BATCH + len(tried)
-                )
-            due = [patient_id for patient_id in due if patient_id not in tried]
-            if not due:
-                return extended
-            for patient_id in due:
-                tried.add(patient_id)
-                try:
-                    async with self._sessions.begin() as session:
-                        if not await PatientRepository(session).take_plan_extension(
-                            patient_id, now=now
-                        ):
-                            continue  # replanned meanwhile (a press, another process)
-                        await replan(session, patient_id, now=now)
-                except PatientNotFound:
-                    continue  # erased meanwhile
-                except Exception as error:
-                    await self._extension_failed(patient_id, error, now=now)
-                    continue
-                extended += 1
+        for patient_id in due:
+            try:
+                async with self._sessions.begin() as session:
+                    if not await PatientRepository(session).take_plan_extension(
+                        patient_id, now=now
+                    ):
+                        continue  # replanned meanwhile (a press, another process)
+                    await replan(session, patient_id, now=now)
+            except PatientNotFound:
+                continue  # erased meanwhile
+            except Exception as error:
+                await self._extension_failed(patient_id, error, now=now)
+                continue
+            extended += 1
+        return extended
 
     async def _extension_failed(self, patient_id: int, error: Exception, *, now: datetime) -> None:
         # The error's type and where it came from, never its text (it may quote data).

@@ -2,7 +2,9 @@
 
 Every function here takes a session inside the caller's transaction (`async with
 sessions.begin() as session:`), changes a fact, and brings the patient's pending reminders in
-line with the plan before returning, so a fact and its reminders never disagree.
+line with the plan before returning, so a fact and its reminders never disagree. What is
+stored is the plan's window (`scheduling.planner.plan_window`: follow-ups a few days ahead),
+and the patient row says when the dispatcher's pass must replan to extend it.
 """
 
 from __future__ import annotations

@@ -80,9 +80,9 @@ class InMemoryReminderStore:
         self.claims: list[list[int]] = []
         self._ids = itertools.count(1)
         self.fail_record = False  # make `record` raise, to test a broken database
-        # Each `extend_plans` call: its `now` and how many claims came before it. The store
-        # holds no plans (tests add rows), so there is never anything to extend.
-        self.extensions: list[tuple[datetime, int]] = []
+        # Each `extend_plans` call: its `now`, its limit, and how many claims came before it.
+        # The store holds no plans (tests add rows), so there is never anything to extend.
+        self.extensions: list[tuple[datetime, int, int]] = []
         self.fail_extend = False
 
     # --- writing the plan (what storage.planning does for real) -----------------------------
@@ -140,8 +140,8 @@ class InMemoryReminderStore:
 
     # --- the port ---------------------------------------------------------------------------
 
-    async def extend_plans(self, *, now: datetime) -> int:
-        self.extensions.append((require_utc(now, "now"), len(self.claims)))
+    async def extend_plans(self, *, now: datetime, limit: int) -> int:
+        self.extensions.append((require_utc(now, "now"), limit, len(self.claims)))
         if self.fail_extend:
             raise RuntimeError("database unavailable")
         return 0

@@ -98,7 +98,8 @@ async def test_each_pass_extends_plans_before_it_claims(
     await dispatcher.run_once()
     clock.advance(timedelta(hours=1))
     await dispatcher.run_once()
-    assert store.extensions == [(NOW, 0), (NOW + timedelta(hours=1), 2)]
+    limit = DispatchPolicy().extend_per_pass
+    assert store.extensions == [(NOW, limit, 0), (NOW + timedelta(hours=1), limit, 2)]
 
 
 async def test_a_pass_still_sends_when_plans_cannot_be_extended(
@@ -681,6 +682,8 @@ async def test_a_failing_store_surfaces_and_the_next_pass_can_run(
 def test_a_policy_refuses_nonsense() -> None:
     with pytest.raises(ValueError):
         DispatchPolicy(batch_size=0)
+    with pytest.raises(ValueError):
+        DispatchPolicy(extend_per_pass=0)
     with pytest.raises(ValueError):
         DispatchPolicy(lease=timedelta(0))
     with pytest.raises(ValueError):

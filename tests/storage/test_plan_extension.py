@@ -25,6 +25,8 @@ from tests.storage.test_planning import (
     started_patient,
 )
 
+LIMIT = 100  # plans extended per call: more than any test here needs, but for the one on it
+
 
 async def follow_up_times(sessions: Sessions, patient_id: int) -> list[datetime]:
     return [r.due_at for r in of_kind(await pending(sessions, patient_id), ReminderKind.FOLLOW_UP)]
@@ -42,17 +44,19 @@ async def test_a_plan_is_extended_when_its_time_comes(sessions: Sessions, make_p
     store = SqlReminderStore(sessions)
     first_window = await follow_up_times(sessions, patient.id)
 
-    assert await store.extend_plans(now=london("2026-01-05") - timedelta(seconds=1)) == 0
+    assert (
+        await store.extend_plans(now=london("2026-01-05") - timedelta(seconds=1), limit=LIMIT) == 0
+    )
     assert await follow_up_times(sessions, patient.id) == first_window
 
-    assert await store.extend_plans(now=london("2026-01-05")) == 1
+    assert await store.extend_plans(now=london("2026-01-05"), limit=LIMIT) == 1
     assert await follow_up_times(sessions, patient.id) == [
         *first_window,
         london("2026-01-06"),
         london("2026-01-07"),
     ]
     assert await extend_at(sessions, patient.id) == london("2026-01-07")
-    assert await store.extend_plans(now=london("2026-01-05")) == 0  # nothing due twice
+    assert await store.extend_plans(now=london("2026-01-05"), limit=LIMIT) == 0  # nothing due twice
 
 
 async def test_extending_every_time_it_is_due_writes_the_whole_chain(
@@ -66,7 +70,7 @@ async def test_extending_every_time_it_is_due_writes_the_whole_chain(
     while (when := await extend_at(sessions, patient.id)) is not None:
         rounds += 1
         assert rounds < 60, "the plan never stopped asking to be extended"
-        assert await store.extend_plans(now=when) == 1
+        assert await store.extend_plans(now=when, limit=LIMIT) == 1
 
     daily = [london(f"2026-01-{day:02d}") for day in range(4, 18)]
     weekly = [london("2026-01-17") + timedelta(days=7 * week) for week in range(1, 7)]
@@ -88,7 +92,7 @@ async def test_recording_the_dose_moves_the_extension_to_the_next_dose(
         await record_dose(session, patient.id, number=1, injected_at=injected_at, now=injected_at)
 
     assert await extend_at(sessions, patient.id) == london("2026-01-12")
-    assert await SqlReminderStore(sessions).extend_plans(now=london("2026-01-11")) == 0
+    assert await SqlReminderStore(sessions).extend_plans(now=london("2026-01-11"), limit=LIMIT) == 0
 
 
 @pytest.mark.parametrize("status", [PatientStatus.PAUSED, PatientStatus.UNREACHABLE])
@@ -122,7 +126,7 @@ async def test_a_plan_that_cannot_be_extended_is_logged_and_tried_again_later(
     monkeypatch.setattr(outbox, "replan", replan)
     now = london("2026-01-05")
     with caplog.at_level(logging.ERROR):
-        assert await SqlReminderStore(sessions).extend_plans(now=now) == 1
+        assert await SqlReminderStore(sessions).extend_plans(now=now, limit=LIMIT) == 1
 
     assert await extend_at(sessions, fine.id) == london("2026-01-07")
     assert await extend_at(sessions, broken.id) == now + EXTEND_RETRY_AFTER
@@ -139,7 +143,9 @@ async def test_two_passes_at_once_extend_a_plan_once(sessions: Sessions, make_pa
     now = london("2026-01-05")
     async with sessions.begin() as session:
         assert await PatientRepository(session).take_plan_extension(patient.id, now=now)
-        other_pass = asyncio.create_task(SqlReminderStore(sessions).extend_plans(now=now))
+        other_pass = asyncio.create_task(
+            SqlReminderStore(sessions).extend_plans(now=now, limit=LIMIT)
+        )
         await asyncio.sleep(0.3)  # on PostgreSQL it now waits for the row lock
         await replan(session, patient.id, now=now)
 
@@ -147,3 +153,25 @@ async def test_two_passes_at_once_extend_a_plan_once(sessions: Sessions, make_pa
     times = await follow_up_times(sessions, patient.id)
     assert len(times) == len(set(times))
     assert times[-2:] == [london("2026-01-06"), london("2026-01-07")]
+
+
+async def test_a_call_extends_at_most_its_limit_the_longest_waiting_first(
+    sessions: Sessions, make_patient: Maker
+):
+    """Three plans due: a limit of two extends the two due longest, the third comes next."""
+    first = await started_patient(sessions, make_patient, user=1)
+    second = await started_patient(sessions, make_patient, user=2)
+    third = await started_patient(sessions, make_patient, user=3)
+    async with sessions.begin() as session:
+        patients = PatientRepository(session)
+        await patients.set_plan_extend_at(first.id, london("2026-01-04", 9))
+        await patients.set_plan_extend_at(second.id, london("2026-01-04", 8))
+    store = SqlReminderStore(sessions)
+    now = london("2026-01-05")
+
+    assert await store.extend_plans(now=now, limit=2) == 2
+    assert await extend_at(sessions, third.id) == london("2026-01-05")  # still due
+    assert await extend_at(sessions, second.id) == london("2026-01-07")
+    assert await extend_at(sessions, first.id) == london("2026-01-07")
+    assert await store.extend_plans(now=now, limit=2) == 1
+    assert await extend_at(sessions, third.id) == london("2026-01-07")
