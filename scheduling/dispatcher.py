@@ -26,6 +26,7 @@ from scheduling.ports import (
     Notifier,
     Outcome,
     PermanentFailure,
+    PlansExtended,
     RecipientUnreachable,
     ReminderObsolete,
     ReminderStore,
@@ -241,14 +242,20 @@ class Dispatcher:
         so every pass that can send can also extend. A failure here is logged and the pass
         goes on: what is already stored still goes out."""
         try:
-            extended = await self._store.extend_plans(
+            outcome: PlansExtended = await self._store.extend_plans(
                 now=self._clock(), limit=self.policy.extend_per_pass
             )
         except Exception as error:
             log.error("could not extend plans: %s at %s", _describe(error), _where(error))
             return
-        if extended:
-            log.info("extended %d patients' plans", extended)
+        if outcome.extended:
+            log.info("extended %d patients' plans", outcome.extended)
+        if outcome.failed:
+            # Each failing plan is tried again an hour later, so this repeats hourly at most.
+            await self._alert(
+                f"The reminder plans of {outcome.failed} patients could not be extended: "
+                "their next follow-ups are not written yet. The log says why."
+            )
 
     def _progressed(self) -> None:
         if self._on_progress is not None:

@@ -112,6 +112,15 @@ class Unreachable:
 Outcome = Sent | Rescheduled | Failed | Cancelled | Unreachable
 
 
+@dataclass(frozen=True, slots=True)
+class PlansExtended:
+    """What `ReminderStore.extend_plans` did: plans extended, and plans it could not extend
+    (each logged and tried again later; their patients miss follow-ups until then)."""
+
+    extended: int = 0
+    failed: int = 0
+
+
 class ReminderStore(Protocol):
     """The outbox as the dispatcher sees it."""
 
@@ -127,10 +136,10 @@ class ReminderStore(Protocol):
         """Record a group of outcomes in one transaction."""
         ...
 
-    async def extend_plans(self, *, now: datetime, limit: int) -> int:
+    async def extend_plans(self, *, now: datetime, limit: int) -> PlansExtended:
         """Write the reminders that plans left for later and that are near by `now`
         (`scheduling.planner.plan_window`), for up to `limit` patients, the longest waiting
-        first; returns how many patients' plans were extended."""
+        first."""
         ...
 
     async def next_due_at(self) -> datetime | None:

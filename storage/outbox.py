@@ -41,6 +41,7 @@ from scheduling.ports import (
     Cancelled,
     Failed,
     Outcome,
+    PlansExtended,
     Rescheduled,
     Sent,
     Unreachable,
@@ -186,15 +187,14 @@ class SqlReminderStore:
                     continue  # erased meanwhile, with all their reminders
                 await hold_patient_reminders(session, patient_id)
 
-    async def extend_plans(self, *, now: datetime, limit: int) -> int:
+    async def extend_plans(self, *, now: datetime, limit: int) -> PlansExtended:
         """Write the follow-ups plans left for later that are now near (`plan_extend_at`
-        reached), for up to `limit` patients, the longest waiting first; each patient is
-        replanned in a transaction of their own, so one failure holds up no one else.
-        Returns how many plans were extended."""
+        reached), for up to `limit` patients, the longest waiting first. Each patient is
+        replanned in a transaction of their own, so one failure holds up no one else."""
         now = require_utc(now, "now")
         async with self._sessions() as session:
             due = await PatientRepository(session).plans_to_extend(now=now, limit=limit)
-        extended = 0
+        extended = failed = 0
         for patient_id in due:
             try:
                 async with self._sessions.begin() as session:
@@ -207,9 +207,10 @@ class SqlReminderStore:
                 continue  # erased meanwhile
             except Exception as error:
                 await self._extension_failed(patient_id, error, now=now)
+                failed += 1
                 continue
             extended += 1
-        return extended
+        return PlansExtended(extended=extended, failed=failed)
 
     async def _extension_failed(self, patient_id: int, error: Exception, *, now: datetime) -> None:
         # The error's type and where it came from, never its text (it may quote data).

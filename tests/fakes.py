@@ -28,6 +28,7 @@ from scheduling.ports import (
     Cancelled,
     Failed,
     Outcome,
+    PlansExtended,
     Rescheduled,
     Sent,
     Unreachable,
@@ -84,6 +85,7 @@ class InMemoryReminderStore:
         # The store holds no plans (tests add rows), so there is never anything to extend.
         self.extensions: list[tuple[datetime, int, int]] = []
         self.fail_extend = False
+        self.extension_outcome = PlansExtended()  # what `extend_plans` reports
 
     # --- writing the plan (what storage.planning does for real) -----------------------------
 
@@ -140,11 +142,11 @@ class InMemoryReminderStore:
 
     # --- the port ---------------------------------------------------------------------------
 
-    async def extend_plans(self, *, now: datetime, limit: int) -> int:
+    async def extend_plans(self, *, now: datetime, limit: int) -> PlansExtended:
         self.extensions.append((require_utc(now, "now"), limit, len(self.claims)))
         if self.fail_extend:
             raise RuntimeError("database unavailable")
-        return 0
+        return self.extension_outcome
 
     async def claim_due(
         self, *, now: datetime, limit: int, lease: timedelta, worker: str

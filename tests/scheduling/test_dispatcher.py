@@ -13,6 +13,7 @@ from scheduling.dispatcher import Dispatcher, DispatchPolicy, DispatchReport
 from scheduling.model import PatientStatus, Reminder, ReminderKind, ReminderStatus
 from scheduling.ports import (
     PermanentFailure,
+    PlansExtended,
     RecipientUnreachable,
     ReminderObsolete,
     RetryLater,
@@ -118,6 +119,19 @@ async def test_a_pass_still_sends_when_plans_cannot_be_extended(
     assert notifier.delivered_ids == [due.id]
     [logged] = [r.getMessage() for r in caplog.records if "extend" in r.getMessage()]
     assert "RuntimeError" in logged and "database unavailable" not in logged
+
+
+async def test_plans_that_could_not_be_extended_are_reported_to_the_admins(
+    dispatcher: Dispatcher, store: InMemoryReminderStore, alerter: RecordingAlerter
+) -> None:
+    """Some plans failed to extend (their patients' next follow-ups are missing): the admins
+    are told how many; a pass where all went well tells them nothing."""
+    await dispatcher.run_once()
+    assert alerter.alerts == []
+    store.extension_outcome = PlansExtended(extended=5, failed=2)
+    await dispatcher.run_once()
+    [alert] = alerter.alerts
+    assert "2 patients" in alert and "could not be extended" in alert
 
 
 async def test_next_wake_is_the_earliest_pending_due_time(

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from scheduling.model import PatientStatus, ReminderKind
+from scheduling.ports import PlansExtended
 from storage import outbox
 from storage.outbox import EXTEND_RETRY_AFTER, SqlReminderStore
 from storage.patients import PatientRepository
@@ -45,18 +46,23 @@ async def test_a_plan_is_extended_when_its_time_comes(sessions: Sessions, make_p
     first_window = await follow_up_times(sessions, patient.id)
 
     assert (
-        await store.extend_plans(now=london("2026-01-05") - timedelta(seconds=1), limit=LIMIT) == 0
+        await store.extend_plans(now=london("2026-01-05") - timedelta(seconds=1), limit=LIMIT)
+        == PlansExtended()
     )
     assert await follow_up_times(sessions, patient.id) == first_window
 
-    assert await store.extend_plans(now=london("2026-01-05"), limit=LIMIT) == 1
+    assert await store.extend_plans(now=london("2026-01-05"), limit=LIMIT) == PlansExtended(
+        extended=1
+    )
     assert await follow_up_times(sessions, patient.id) == [
         *first_window,
         london("2026-01-06"),
         london("2026-01-07"),
     ]
     assert await extend_at(sessions, patient.id) == london("2026-01-07")
-    assert await store.extend_plans(now=london("2026-01-05"), limit=LIMIT) == 0  # nothing due twice
+    assert (
+        await store.extend_plans(now=london("2026-01-05"), limit=LIMIT) == PlansExtended()
+    )  # nothing due twice
 
 
 async def test_extending_every_time_it_is_due_writes_the_whole_chain(
@@ -70,7 +76,7 @@ async def test_extending_every_time_it_is_due_writes_the_whole_chain(
     while (when := await extend_at(sessions, patient.id)) is not None:
         rounds += 1
         assert rounds < 60, "the plan never stopped asking to be extended"
-        assert await store.extend_plans(now=when, limit=LIMIT) == 1
+        assert await store.extend_plans(now=when, limit=LIMIT) == PlansExtended(extended=1)
 
     daily = [london(f"2026-01-{day:02d}") for day in range(4, 18)]
     weekly = [london("2026-01-17") + timedelta(days=7 * week) for week in range(1, 7)]
@@ -92,7 +98,10 @@ async def test_recording_the_dose_moves_the_extension_to_the_next_dose(
         await record_dose(session, patient.id, number=1, injected_at=injected_at, now=injected_at)
 
     assert await extend_at(sessions, patient.id) == london("2026-01-12")
-    assert await SqlReminderStore(sessions).extend_plans(now=london("2026-01-11"), limit=LIMIT) == 0
+    assert (
+        await SqlReminderStore(sessions).extend_plans(now=london("2026-01-11"), limit=LIMIT)
+        == PlansExtended()
+    )
 
 
 @pytest.mark.parametrize("status", [PatientStatus.PAUSED, PatientStatus.UNREACHABLE])
@@ -126,7 +135,9 @@ async def test_a_plan_that_cannot_be_extended_is_logged_and_tried_again_later(
     monkeypatch.setattr(outbox, "replan", replan)
     now = london("2026-01-05")
     with caplog.at_level(logging.ERROR):
-        assert await SqlReminderStore(sessions).extend_plans(now=now, limit=LIMIT) == 1
+        assert await SqlReminderStore(sessions).extend_plans(now=now, limit=LIMIT) == PlansExtended(
+            extended=1, failed=1
+        )
 
     assert await extend_at(sessions, fine.id) == london("2026-01-07")
     assert await extend_at(sessions, broken.id) == now + EXTEND_RETRY_AFTER
@@ -149,7 +160,7 @@ async def test_two_passes_at_once_extend_a_plan_once(sessions: Sessions, make_pa
         await asyncio.sleep(0.3)  # on PostgreSQL it now waits for the row lock
         await replan(session, patient.id, now=now)
 
-    assert await other_pass == 0
+    assert await other_pass == PlansExtended()
     times = await follow_up_times(sessions, patient.id)
     assert len(times) == len(set(times))
     assert times[-2:] == [london("2026-01-06"), london("2026-01-07")]
@@ -169,9 +180,9 @@ async def test_a_call_extends_at_most_its_limit_the_longest_waiting_first(
     store = SqlReminderStore(sessions)
     now = london("2026-01-05")
 
-    assert await store.extend_plans(now=now, limit=2) == 2
+    assert await store.extend_plans(now=now, limit=2) == PlansExtended(extended=2)
     assert await extend_at(sessions, third.id) == london("2026-01-05")  # still due
     assert await extend_at(sessions, second.id) == london("2026-01-07")
     assert await extend_at(sessions, first.id) == london("2026-01-07")
-    assert await store.extend_plans(now=now, limit=2) == 1
+    assert await store.extend_plans(now=now, limit=2) == PlansExtended(extended=1)
     assert await extend_at(sessions, third.id) == london("2026-01-07")
