@@ -24,7 +24,7 @@ from telegram import (
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot import onboarding_flow as flow
-from bot import texts
+from bot import onboarding_state, texts
 from bot.handlers.common import (
     button_handler,
     is_own_private_message,
@@ -64,13 +64,13 @@ async def start(update: Update, context: Context) -> None:
         return
     services = context.bot_data.services
     now = services.clock()
-    state: flow.OnboardingState | None = None
+    state: onboarding_state.OnboardingState | None = None
     overview: str | None = None
     async with services.database.sessions.begin() as session:
         patient = await PatientRepository(session).get_by_telegram_id(user.id)
         if patient is not None and patient.status is PatientStatus.ONBOARDING:
             conversation = await ConversationStateRepository(session).get(user.id)
-            state = _state_of(conversation) or flow.first_state()
+            state = _state_of(conversation) or onboarding_state.first_state()
         elif patient is not None:
             overview = await _overview(session, patient, now=now)
     if state is not None:
@@ -154,7 +154,7 @@ async def _agree(query: CallbackQuery, message: Message, context: Context) -> No
                 patients = PatientRepository(session)
                 patient = await patients.create(user_id, message.chat.id)
                 await patients.update(patient.id, consented_at=now)
-                await _save(session, user_id, flow.first_state())
+                await _save(session, user_id, onboarding_state.first_state())
             created = True
         except PatientAlreadyExists:
             pass
@@ -163,7 +163,7 @@ async def _agree(query: CallbackQuery, message: Message, context: Context) -> No
         return
     await query.answer()
     await show_answer(message, texts.BUTTON_AGREE)
-    state = flow.first_state()
+    state = onboarding_state.first_state()
     await _render(
         context, user_id, state, flow.Outcome(state, question=flow.question(state, now=now))
     )
@@ -220,7 +220,7 @@ async def answer_typed(update: Update, context: Context, conversation: Conversat
     await _render(context, user.id, state, outcome)
 
 
-STEP_ROUTE = StepRoute(flow.STEP_PREFIX, answer_typed)
+STEP_ROUTE = StepRoute(onboarding_state.STEP_PREFIX, answer_typed)
 
 
 # --- rendering ----------------------------------------------------------------------------------
@@ -229,7 +229,7 @@ STEP_ROUTE = StepRoute(flow.STEP_PREFIX, answer_typed)
 async def _render(
     context: Context,
     user_id: int,  # also the id of the private chat
-    old: flow.OnboardingState,
+    old: onboarding_state.OnboardingState,
     outcome: flow.Outcome,
     *,
     pressed: Message | None = None,
@@ -265,14 +265,16 @@ async def _render(
 # --- state --------------------------------------------------------------------------------------
 
 
-def _state_of(conversation: ConversationState | None) -> flow.OnboardingState | None:
-    if conversation is None or conversation.step.partition(":")[0] != flow.STEP_PREFIX:
+def _state_of(conversation: ConversationState | None) -> onboarding_state.OnboardingState | None:
+    if conversation is None or conversation.step.partition(":")[0] != onboarding_state.STEP_PREFIX:
         return None
-    return flow.load(conversation.step, conversation.data)
+    return onboarding_state.load(conversation.step, conversation.data)
 
 
-async def _save(session: AsyncSession, user_id: int, state: flow.OnboardingState) -> None:
-    step, data = flow.dump(state)
+async def _save(
+    session: AsyncSession, user_id: int, state: onboarding_state.OnboardingState
+) -> None:
+    step, data = onboarding_state.dump(state)
     await ConversationStateRepository(session).set(user_id, step, data)
 
 

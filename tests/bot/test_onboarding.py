@@ -16,12 +16,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot import onboarding_flow as flow
-from bot import texts
+from bot import onboarding_state, texts
 from bot.clock import ManualClock
 from bot.devtools.fake_bot_api import FakeBotApi, run_fake_bot_api
 from bot.devtools.harness import RunningBot, running_bot, settings_for_fake
 from bot.devtools.patient import Patient
-from bot.onboarding_flow import Answers, DayAnswer, OnboardingState, Step
+from bot.onboarding_state import Answers, DayAnswer, OnboardingState, Step
 from scheduling.model import Patient as StoredPatient
 from scheduling.model import PatientStatus, Reminder, ReminderKind, ReminderStatus
 from storage.conversations import ConversationState, ConversationStateRepository
@@ -437,7 +437,7 @@ FUZZ_ANSWERS = Answers(
     on_treatment=False, first_dose=DayAnswer(day=date(2026, 1, 5)), reminder_time=time(9)
 )
 FUZZ_STATES = {
-    "first_injection": flow.first_state(),
+    "first_injection": onboarding_state.first_state(),
     "first_dose_date": OnboardingState(Step.FIRST_DOSE_DATE, Answers(on_treatment=False)),
     "last_dose_date": OnboardingState(Step.LAST_DOSE_DATE, Answers(on_treatment=True)),
     "last_dose_number": OnboardingState(
@@ -518,7 +518,9 @@ class FuzzBot:
     async def go_to(self, state: OnboardingState) -> None:
         """Store `state` and have the bot ask its question ("let's continue"): the live one."""
         async with self.running.services.database.sessions.begin() as session:
-            await ConversationStateRepository(session).set(self.patient.user_id, *flow.dump(state))
+            await ConversationStateRepository(session).set(
+                self.patient.user_id, *onboarding_state.dump(state)
+            )
         await self.patient.send("/start")
         await self.patient.wait_for_message(texts.STEP_AGAIN)
         await self.barrier()
@@ -570,9 +572,9 @@ class FuzzBot:
         await self.barrier()
         stored = await self.stored()
         assert stored is not None, "onboarding state vanished"
-        state = flow.load(stored.step, stored.data)
-        assert flow.is_consistent(state)
-        assert flow.dump(state) == (stored.step, dict(stored.data))
+        state = onboarding_state.load(stored.step, stored.data)
+        assert onboarding_state.is_consistent(state)
+        assert onboarding_state.dump(state) == (stored.step, dict(stored.data))
         row = await patient_row(self.running, self.patient)
         assert row is not None and row.status is PatientStatus.ONBOARDING
 

@@ -11,8 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot import onboarding_flow as flow
-from bot import texts
-from bot.onboarding_flow import Answers, DayAnswer, OnboardingState, Outcome, Step
+from bot import onboarding_state, texts
+from bot.onboarding_flow import Outcome
+from bot.onboarding_state import Answers, DayAnswer, OnboardingState, Step
 
 NOW = datetime(2026, 1, 2, 12, 0, tzinfo=UTC)  # Friday; 12:00 in London, 23:00 in Sydney
 TODAY = date(2026, 1, 2)
@@ -24,7 +25,7 @@ NEW_PATIENT = Answers(
     time_zone="Europe/London",
     caregiver_injects=False,
 )
-NEW_PATIENT_DATA = flow.dump(OnboardingState(Step.SUMMARY, NEW_PATIENT))[1]
+NEW_PATIENT_DATA = onboarding_state.dump(OnboardingState(Step.SUMMARY, NEW_PATIENT))[1]
 ON_TREATMENT = Answers(
     on_treatment=True,
     last_dose=DayAnswer(day=date(2025, 12, 15)),
@@ -54,12 +55,12 @@ def typed(state: OnboardingState, text: str, now: datetime = NOW) -> Outcome:
 
 def at(step: Step, answers: Answers = NEW_PATIENT) -> OnboardingState:
     state = OnboardingState(step, answers)
-    assert flow.is_consistent(state)
+    assert onboarding_state.is_consistent(state)
     return state
 
 
 STATES_AT_EVERY_STEP = [
-    flow.first_state(),
+    onboarding_state.first_state(),
     at(Step.FIRST_DOSE_DATE, Answers(on_treatment=False)),
     at(Step.LAST_DOSE_DATE, Answers(on_treatment=True)),
     at(Step.LAST_DOSE_NUMBER, replace(ON_TREATMENT, last_dose_number=None)),
@@ -82,7 +83,7 @@ STATES_AT_EVERY_STEP = [
 
 def test_consent_leads_to_the_first_injection_question() -> None:
     """After consent the first question is whether the first injection has happened."""
-    question = flow.question(flow.first_state(), now=NOW)
+    question = flow.question(onboarding_state.first_state(), now=NOW)
     assert question.text == texts.ASK_FIRST_INJECTION
     assert [label for row in question.buttons for label, _ in row] == [
         texts.BUTTON_NOT_YET,
@@ -92,7 +93,7 @@ def test_consent_leads_to_the_first_injection_question() -> None:
 
 def test_not_yet_asks_for_the_planned_first_dose_date() -> None:
     """ "Not yet" asks for Week 0, saying it is given with a healthcare professional."""
-    outcome = press(flow.first_state(), texts.BUTTON_NOT_YET)
+    outcome = press(onboarding_state.first_state(), texts.BUTTON_NOT_YET)
     assert outcome.state.step is Step.FIRST_DOSE_DATE
     assert outcome.answered == texts.BUTTON_NOT_YET
     assert outcome.question is not None
@@ -103,7 +104,7 @@ def test_not_yet_asks_for_the_planned_first_dose_date() -> None:
 
 def test_on_treatment_asks_for_the_last_dose_date_then_its_number() -> None:
     """Already on Kesimpta: the last injection's date, then which dose it was."""
-    outcome = press(flow.first_state(), texts.BUTTON_ALREADY_ON)
+    outcome = press(onboarding_state.first_state(), texts.BUTTON_ALREADY_ON)
     assert outcome.state.step is Step.LAST_DOSE_DATE
     outcome = press(outcome.state, texts.BUTTON_YESTERDAY)
     assert outcome.state.step is Step.LAST_DOSE_NUMBER
@@ -133,8 +134,8 @@ def test_an_impossible_later_dose_number_changes_nothing(text: str) -> None:
 
 def test_typed_answers_to_button_questions_are_understood() -> None:
     """Typing a button's words works too: "no", "yes", "2", "my wife", "I do"."""
-    assert typed(flow.first_state(), "no").state.step is Step.FIRST_DOSE_DATE
-    assert typed(flow.first_state(), "Yes").state.step is Step.LAST_DOSE_DATE
+    assert typed(onboarding_state.first_state(), "no").state.step is Step.FIRST_DOSE_DATE
+    assert typed(onboarding_state.first_state(), "Yes").state.step is Step.LAST_DOSE_DATE
     number_step = at(Step.LAST_DOSE_NUMBER, replace(ON_TREATMENT, last_dose_number=None))
     assert typed(number_step, "2").state.answers.last_dose_number == 2
     assert typed(number_step, "6").state.answers.last_dose_number == 6
@@ -145,7 +146,7 @@ def test_typed_answers_to_button_questions_are_understood() -> None:
 
 def test_an_unclear_answer_to_a_button_question_asks_again() -> None:
     """Words that fit no button: the question again with a hint; nothing changes."""
-    state = flow.first_state()
+    state = onboarding_state.first_state()
     outcome = typed(state, "maybe?")
     assert outcome.state == state and outcome.missed
     assert outcome.question is not None
@@ -465,27 +466,30 @@ def test_every_button_fits_in_64_bytes_and_answers_its_own_step(state: Onboardin
 def test_a_stored_state_reads_back_the_same(state: OnboardingState) -> None:
     """dump then load is the identity (the step survives a restart)."""
     state = replace(state, question_message_id=42)
-    step, data = flow.dump(state)
+    step, data = onboarding_state.dump(state)
     assert step == f"onboarding:{state.step.value}"
-    assert flow.load(step, data) == state
+    assert onboarding_state.load(step, data) == state
 
 
 def test_a_damaged_stored_state_falls_back_to_the_first_unanswered_step() -> None:
     """A step the answers do not support (or junk data) restarts at the first missing answer."""
-    assert flow.load("onboarding:summary", {"on_treatment": False}).step is Step.FIRST_DOSE_DATE
-    assert flow.load("onboarding:nonsense", {}).step is Step.FIRST_INJECTION
+    assert (
+        onboarding_state.load("onboarding:summary", {"on_treatment": False}).step
+        is Step.FIRST_DOSE_DATE
+    )
+    assert onboarding_state.load("onboarding:nonsense", {}).step is Step.FIRST_INJECTION
     junk = {"on_treatment": "yes", "first_dose": {"offset": True}, "time_zone": "Mars/Base"}
-    assert flow.load("onboarding:who_injects", junk) == flow.first_state()
+    assert onboarding_state.load("onboarding:who_injects", junk) == onboarding_state.first_state()
     # A tz database folder is no zone (ZoneInfo("Europe") raises IsADirectoryError).
     folder = {**NEW_PATIENT_DATA, "time_zone": "Europe", "pending_zone": "Etc"}
-    assert flow.load("onboarding:summary", folder).step is Step.TIME_ZONE
+    assert onboarding_state.load("onboarding:summary", folder).step is Step.TIME_ZONE
 
 
 # --- properties -----------------------------------------------------------------------------------
 
 
 def assert_valid(before: OnboardingState, outcome: Outcome) -> None:
-    assert flow.is_consistent(outcome.state)
+    assert onboarding_state.is_consistent(outcome.state)
     flow.question(outcome.state, now=NOW)  # every reachable state can be asked
     if outcome.missed:
         assert outcome.state == before
@@ -562,6 +566,6 @@ def test_loading_any_stored_data_gives_a_consistent_state(
     step: str, data: dict[str, object]
 ) -> None:
     """Whatever is in the conversation row, loading never raises and can be asked."""
-    state = flow.load(step, data)
-    assert flow.is_consistent(state)
+    state = onboarding_state.load(step, data)
+    assert onboarding_state.is_consistent(state)
     flow.question(state, now=NOW)
