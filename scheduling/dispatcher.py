@@ -26,7 +26,6 @@ from scheduling.ports import (
     Notifier,
     Outcome,
     PermanentFailure,
-    PlansExtended,
     RecipientUnreachable,
     ReminderObsolete,
     ReminderStore,
@@ -111,7 +110,7 @@ class DispatchReport:
         )
 
 
-def _describe(error: BaseException) -> str:
+def describe_error(error: BaseException) -> str:
     """An error's type (and its cause's), never its text: that may quote the message."""
     name = type(error).__name__
     cause = error.__cause__
@@ -242,11 +241,13 @@ class Dispatcher:
         so every pass that can send can also extend. A failure here is logged and the pass
         goes on: what is already stored still goes out."""
         try:
-            outcome: PlansExtended = await self._store.extend_plans(
+            outcome = await self._store.extend_plans(
                 now=self._clock(), limit=self.policy.extend_per_pass
             )
         except Exception as error:
-            log.error("could not extend plans: %s at %s", _describe(error), _where(error))
+            log.error(
+                "could not extend plans: %s at %s", describe_error(error), error_location(error)
+            )
             return
         if outcome.extended:
             log.info("extended %d patients' plans", outcome.extended)
@@ -283,14 +284,14 @@ class Dispatcher:
             )
             return Unreachable(reminder.id, reminder.patient_id, self._clock())
         except PermanentFailure as error:
-            return await self._fail(reminder, f"permanent: {_describe(error)}")
+            return await self._fail(reminder, f"permanent: {describe_error(error)}")
         except Exception as error:  # TransientFailure, or a bug in the notifier: retry
             return await self._retry_or_fail(reminder, error)
         return Sent(reminder.id, message_id, self._clock())
 
     async def _retry_or_fail(self, reminder: Reminder, error: Exception) -> Outcome:
         attempts = reminder.attempts + 1
-        reason = _describe(error)
+        reason = describe_error(error)
         if not isinstance(error, TransientFailure):
             # A fault the notifier did not name, i.e. a bug: say where, but not the text.
             log.error(
@@ -298,7 +299,7 @@ class Dispatcher:
                 reason,
                 reminder.id,
                 attempts,
-                _where(error),
+                error_location(error),
             )
         if attempts >= self.policy.max_attempts:
             return await self._fail(
@@ -329,10 +330,10 @@ class Dispatcher:
             await self._alerter.alert(text)
         except Exception as error:
             # The failure is already logged; a broken alert channel must not stop the batch.
-            log.error("could not alert the admins: %s", _describe(error))
+            log.error("could not alert the admins: %s", describe_error(error))
 
 
-def _where(error: BaseException) -> str:
+def error_location(error: BaseException) -> str:
     """The innermost frame an exception came from: enough to find the bug, no data."""
     frames = traceback.extract_tb(error.__traceback__)
     if not frames:

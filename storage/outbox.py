@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import heapq
 import logging
-import traceback
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
+from scheduling.dispatcher import describe_error, error_location
 from scheduling.model import (
     DELIVERY_PRIORITY,
     PatientStatus,
@@ -214,13 +214,11 @@ class SqlReminderStore:
 
     async def _extension_failed(self, patient_id: int, error: Exception, *, now: datetime) -> None:
         # The error's type and where it came from, never its text (it may quote data).
-        frame = traceback.extract_tb(error.__traceback__)[-1:]
-        where = f"{frame[0].filename}:{frame[0].lineno}" if frame else "unknown location"
         log.error(
             "could not extend patient #%d's plan: %s at %s; trying again in %s",
             patient_id,
-            type(error).__name__,
-            where,
+            describe_error(error),
+            error_location(error),
             EXTEND_RETRY_AFTER,
         )
         async with self._sessions.begin() as session:
