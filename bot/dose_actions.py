@@ -184,8 +184,9 @@ def injected_text(dose: DoseRecord, *, now: datetime, settings: ReminderSettings
     )
 
 
-def recorded_text(patient: Patient, doses: Sequence[DoseRecord], *, now: datetime) -> str:
-    """ "Recorded. Next dose: …"; when the recorded dose was off its date, how the plan moved.
+def what_next_text(patient: Patient, doses: Sequence[DoseRecord], *, now: datetime) -> str:
+    """After a recorded dose: "Next dose: …" with its time and site, and, when the recorded
+    dose was off its date, how the plan moved first.
 
     `doses` includes the one just recorded (the last).
     """
@@ -203,8 +204,8 @@ def recorded_text(patient: Patient, doses: Sequence[DoseRecord], *, now: datetim
     last = doses[-1]
     offset = days_late(last.planned_on, last.injected_on)
     if not offset or last.planned_on is None:
-        return texts.RECORDED.format(day=day, time=at, site=site)
-    return texts.RECORDED_PLAN_MOVED.format(
+        return texts.NEXT_DOSE_AFTER.format(day=day, time=at, site=site)
+    return texts.PLAN_MOVED.format(
         number=last.number,
         planned=texts.day_label(last.planned_on, today=today),
         offset=texts.days_offset(offset),
@@ -214,6 +215,11 @@ def recorded_text(patient: Patient, doses: Sequence[DoseRecord], *, now: datetim
         site=site,
         later=", ".join(_later(planned[1:], today)),
     )
+
+
+def recorded_text(patient: Patient, doses: Sequence[DoseRecord], *, now: datetime) -> str:
+    """ "Recorded. Next dose: …" as a message of its own (`what_next_text`)."""
+    return texts.RECORDED.format(what_next=what_next_text(patient, doses, now=now))
 
 
 def _later(doses: Sequence[PlannedDose], today: date) -> list[str]:

@@ -255,14 +255,17 @@ DONE_NOT_TODAY = "Not today: I'll remind you again tomorrow, {when}."
 ALREADY_RECORDED = "Already recorded."
 DOSE_ALREADY_RECORDED = "Dose {number} is already recorded; nothing changed."
 
-RECORDED = "Recorded. Next dose: {day} {time} · next site: {site}."
+# What comes after a recorded dose: under the reminder, after DONE_INJECTED (a press), or in a
+# message of its own after RECORDED (/log, or a reminder that could not be edited).
+NEXT_DOSE_AFTER = "Next dose: {day} {time} · next site: {site}."
 # CLINICAL.md, "Missed dose": later doses follow at the recommended intervals, counted from the
 # day the dose was actually injected.
-RECORDED_PLAN_MOVED = (
-    "Recorded. Dose {number} was planned for {planned}; you injected it {offset}, so the "
-    "doses after it now count from {injected}.\n"
+PLAN_MOVED = (
+    "Dose {number} was planned for {planned}; you injected it {offset}, so the doses after it "
+    "now count from {injected}.\n"
     "Next dose: {day} {time} · next site: {site}.\nThen: {later}."
 )
+RECORDED = "Recorded. {what_next}"
 
 
 def days_offset(days: int) -> str:

@@ -27,12 +27,15 @@ def is_own_private_message(message: object, user_id: int) -> TypeGuard[Message]:
     )
 
 
-async def quietly(edit: Awaitable[object]) -> None:
-    """An edit that may fail harmlessly (already edited, or too old to edit)."""
+async def quietly(edit: Awaitable[object]) -> bool:
+    """An edit that may fail harmlessly (already edited, or too old to edit); whether it went
+    through."""
     try:
         await edit
     except BadRequest as error:
         log.debug("edit skipped: %s", error.message)
+        return False
+    return True
 
 
 async def answer_quietly(query: CallbackQuery) -> None:

@@ -153,12 +153,18 @@ async def _record(
         await _show_decision(message, done)
         return
     await query.answer()
-    await _show_decision(message, done)
+    # One message tells it all, where the patient just tapped: the reminder shows what was
+    # recorded and what comes next (a late dose: how the plan moved).
+    what_next = actions.what_next_text(press.patient, recorded.doses, now=now)
+    shown = await _show_decision(message, f"{done}\n{what_next}")
     stale = stale_dose_messages(
         recorded.reminders, press.dose_number, pressed_message_id=message.message_id
     )
     await remove_buttons(context, message.chat.id, stale)
-    await message.reply_text(actions.recorded_text(press.patient, recorded.doses, now=now))
+    if not shown:
+        # The reminder could not show it (no text, or the edit failed): never leave the
+        # patient without the confirmation and the next date.
+        await message.reply_text(texts.RECORDED.format(what_next=what_next))
 
 
 def _site_for(press: _Press, button: actions.DoseButton, message: Message) -> InjectionSite | None:
@@ -240,12 +246,13 @@ async def remove_buttons(context: Context, chat_id: int, message_ids: list[int])
         await quietly(context.bot.edit_message_reply_markup(chat_id, message_id))
 
 
-async def _show_decision(message: Message, decision: str) -> None:
-    """The reminder keeps its text, shows what was decided, and loses its buttons."""
+async def _show_decision(message: Message, decision: str) -> bool:
+    """The reminder keeps its text, shows what was decided, and loses its buttons; whether it
+    shows the decision."""
     if not message.text:
         await quietly(message.edit_reply_markup(None))
-        return
-    await quietly(
+        return False
+    return await quietly(
         message.edit_text(texts.ANSWER_CHOSEN.format(question=message.text, answer=decision))
     )
 

@@ -33,7 +33,7 @@ async def inject(
     reminder = await patient.wait_for_message(f"Time for dose {number}")
     clock.set(when)
     await patient.press("Injected in", message_id=reminder.message_id)
-    await patient.wait_for_message("Recorded.")
+    await patient.wait_for_message("Next dose:")
 
 
 async def check_in_arrives(

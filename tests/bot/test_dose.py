@@ -11,6 +11,7 @@ import pytest
 from bot import texts
 from bot.clock import ManualClock
 from bot.devtools.fake_bot_api import FakeBotApi
+from bot.devtools.fake_faults import Fault
 from bot.devtools.fake_models import ChatMessage
 from bot.devtools.harness import RunningBot
 from bot.devtools.patient import Patient
@@ -87,14 +88,20 @@ async def test_injected_in_the_suggested_site_records_it_once(
     done_data = data_of(reminder, "Injected in")
     clock.set(at(date(2026, 1, 3), time(9, 5)))
     await patient.press("Injected in left thigh", message_id=reminder.message_id)
-    recorded = await patient.wait_for_message("Recorded.")
-    assert recorded.text == "Recorded. Next dose: Sat 10 Jan 09:00 · next site: right thigh."
-    edited = shown(patient, reminder)
-    assert edited.buttons == []
-    assert (edited.text or "").endswith("✓ Dose 1 recorded: left thigh, Sat 3 Jan at 09:05.")
+    # One message says it all: the reminder itself shows what was recorded and what is next.
+    recorded = await patient.wait_for_message("Next dose:")
+    assert recorded.message_id == reminder.message_id
+    assert recorded.buttons == []
+    assert (recorded.text or "").endswith(
+        "✓ Dose 1 recorded: left thigh, Sat 3 Jan at 09:05.\n"
+        "Next dose: Sat 10 Jan 09:00 · next site: right thigh."
+    )
 
     again = press_anyway(patient, reminder.message_id, done_data)
     assert (await patient.wait_for_answer(again)).text == texts.ALREADY_RECORDED
+    await settle(patient)
+    told = [m.message_id for m in patient.bot_messages if "Next dose" in (m.text or "")]
+    assert told == [reminder.message_id]  # no message of its own
     doses = await doses_of(running, patient)
     assert [(d.number, d.injected_on, d.site, d.source, d.planned_on) for d in doses] == [
         (1, date(2026, 1, 3), InjectionSite.LEFT_THIGH, DoseSource.REMINDER, date(2026, 1, 3))
@@ -104,6 +111,28 @@ async def test_injected_in_the_suggested_site_records_it_once(
         r for r in await pending_reminders(running, row.id) if r.kind is ReminderKind.DOSE
     ]
     assert [(r.dose_number, r.due_at) for r in dose_reminders] == [(2, at(date(2026, 1, 10)))]
+
+
+async def test_a_reminder_that_cannot_be_edited_still_gets_the_confirmation(
+    patient: Patient, fake: FakeBotApi, running: RunningBot, clock: ManualClock
+) -> None:
+    """When the reminder cannot show the outcome (the edit fails), it comes as a message of its
+    own: a recorded dose is never left unconfirmed."""
+    await set_up_new_patient(patient)
+    reminder = await reminder_arrives(
+        running, clock, patient, at(date(2026, 1, 3)), "Time for dose 1"
+    )
+    fake.fail_next(
+        "editMessageText",
+        Fault(400, "Bad Request: message can't be edited"),
+        chat_id=patient.user_id,
+    )
+    clock.set(at(date(2026, 1, 3), time(9, 5)))
+    await patient.press("Injected in left thigh", message_id=reminder.message_id)
+    recorded = await patient.wait_for_message("Recorded.")
+    assert recorded.message_id != reminder.message_id
+    assert recorded.text == "Recorded. Next dose: Sat 10 Jan 09:00 · next site: right thigh."
+    assert [d.number for d in await doses_of(running, patient)] == [1]
 
 
 async def test_injected_elsewhere_offers_only_allowed_zones(
@@ -137,9 +166,12 @@ async def test_injected_elsewhere_offers_only_allowed_zones(
     assert await doses_of(running, patient) == []
 
     await patient.press("right lower abdomen", message_id=reminder.message_id)
-    recorded = await patient.wait_for_message("Recorded.")
+    recorded = await patient.wait_for_message("Next dose:")
     # Rotation goes on from where the patient really injected.
-    assert recorded.text == "Recorded. Next dose: Sat 10 Jan 09:00 · next site: left thigh."
+    assert (recorded.text or "").endswith(
+        "✓ Dose 1 recorded: right lower abdomen, Sat 3 Jan at 09:00.\n"
+        "Next dose: Sat 10 Jan 09:00 · next site: left thigh."
+    )
     assert [d.site for d in await doses_of(running, patient)] == [InjectionSite.RIGHT_ABDOMEN]
     assert shown(patient, reminder).buttons == []
 
@@ -200,10 +232,12 @@ async def test_snooze_not_today_and_a_dose_three_days_late_move_the_plan(
     )
     clock.set(at(date(2026, 1, 6), time(9, 30)))
     await patient.press("Injected in left thigh", message_id=late.message_id)
-    recorded = await patient.wait_for_message("Recorded.")
-    assert recorded.text == (
-        "Recorded. Dose 1 was planned for Sat 3 Jan; you injected it 3 days late, so the doses "
-        "after it now count from Tue 6 Jan.\n"
+    recorded = await patient.wait_for_message("Next dose:")
+    assert recorded.message_id == late.message_id
+    assert (recorded.text or "").endswith(
+        "✓ Dose 1 recorded: left thigh, Tue 6 Jan at 09:30.\n"
+        "Dose 1 was planned for Sat 3 Jan; you injected it 3 days late, so the doses after it "
+        "now count from Tue 6 Jan.\n"
         "Next dose: Tue 13 Jan 09:00 · next site: right thigh.\n"
         "Then: dose 3 Tue 20 Jan, dose 4 Tue 3 Feb."
     )
@@ -211,7 +245,9 @@ async def test_snooze_not_today_and_a_dose_three_days_late_move_the_plan(
         r for r in await pending_reminders(running, row.id) if r.kind is ReminderKind.DOSE
     ]
     assert [(r.dose_number, r.due_at) for r in dose_reminders] == [(2, at(date(2026, 1, 13)))]
-    # Every older reminder of dose 1 lost its buttons: nothing stale is left to press.
+    # Every older reminder of dose 1 lost its buttons (after the confirmation): nothing stale
+    # is left to press.
+    await settle(patient)
     assert [(m.message_id, m.text) for m in patient.bot_messages if m.keyboard] == []
     assert (await stored(running, patient)).snoozed_until is None
 
@@ -314,12 +350,12 @@ async def test_next_and_history(patient: Patient, running: RunningBot, clock: Ma
     await patient.press(texts.BUTTON_INJECTED_ELSEWHERE, message_id=reminder.message_id)
     await patient.wait_for_message()
     await patient.press("right thigh", message_id=reminder.message_id)
-    await patient.wait_for_message("Recorded.")
+    await patient.wait_for_message("Next dose:")
     second = await reminder_arrives(
         running, clock, patient, at(date(2026, 1, 12)), "Time for dose 2"
     )
     await patient.press("Injected in", message_id=second.message_id)
-    await patient.wait_for_message("Recorded.")
+    await patient.wait_for_message("Next dose:")
 
     await patient.send("/history")
     assert (await patient.wait_for_message()).text == (
@@ -385,7 +421,7 @@ async def test_the_site_recorded_is_the_one_the_button_showed(
             session, row.id, now=clock(), excluded_sites=frozenset({InjectionSite.LEFT_THIGH})
         )
     await patient.press("Injected in left thigh", message_id=reminder.message_id)
-    await patient.wait_for_message("Recorded.")
+    await patient.wait_for_message("Next dose:")
 
     every_zone = frozenset(
         {
@@ -402,5 +438,5 @@ async def test_the_site_recorded_is_the_one_the_button_showed(
     )
     assert second.buttons[0] == texts.BUTTON_INJECTED
     await patient.press(texts.BUTTON_INJECTED, message_id=second.message_id)
-    await patient.wait_for_message("Recorded.")
+    await patient.wait_for_message("Next dose:")
     assert [d.site for d in await doses_of(running, patient)] == [InjectionSite.LEFT_THIGH, None]

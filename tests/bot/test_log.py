@@ -107,7 +107,7 @@ async def test_a_second_dose_within_7_days_asks_first(
     await set_up_new_patient(patient)
     reminder = await patient_gets_dose_1(running, clock, patient)
     await patient.press("Injected in", message_id=reminder.message_id)
-    await patient.wait_for_message("Recorded.")
+    await patient.wait_for_message("Next dose:")
     clock.set(at(date(2026, 1, 5), time(12)))
 
     await patient.send("/log")
