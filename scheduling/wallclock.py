@@ -10,17 +10,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 
-def _exists(local: datetime) -> bool:
-    """Whether this naive-wall-time-with-zone survives a round trip through UTC."""
-    back = local.astimezone(UTC).astimezone(local.tzinfo)
-    return back.replace(tzinfo=None, fold=0) == local.replace(tzinfo=None, fold=0)
-
-
 def local_instant(day: date, wall: time, zone: ZoneInfo) -> datetime:
     """The UTC instant at which the clock in `zone` shows `wall` on `day`."""
     local = datetime.combine(day, wall.replace(tzinfo=None, fold=0), tzinfo=zone)
-    if _exists(local):
-        return local.astimezone(UTC)  # fold=0: the first of two occurrences
+    instant = local.astimezone(UTC)  # fold=0: the first of two occurrences
+    # The wall time exists on that day if the instant reads it back (naive datetimes compare
+    # fold-blind). Every replan asks this for each reminder, so it is one round trip.
+    if instant.astimezone(zone).replace(tzinfo=None) == local.replace(tzinfo=None):
+        return instant
     # In a gap, fold=1 reads the wall time with the offset after the transition (an instant
     # before it) and fold=0 with the offset before (an instant after it). The transition,
     # i.e. the first valid local minute, lies between: find it by bisection on seconds.
