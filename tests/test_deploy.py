@@ -204,11 +204,16 @@ def test_compose_postgres_profile_adds_a_database_the_bot_uses(compose: dict[str
     assert bot["build"] == all_services["bot"]["build"]
 
 
-def unit_file() -> dict[str, dict[str, list[str]]]:
-    """The systemd unit as section -> key -> values (a key may repeat)."""
+BOT_UNIT = "kesimpta-bot.service"
+BACKUP_UNIT = "kesimpta-bot-backup.service"
+BACKUP_TIMER = "kesimpta-bot-backup.timer"
+
+
+def unit_file(name: str = BOT_UNIT) -> dict[str, dict[str, list[str]]]:
+    """A systemd unit in deploy/ as section -> key -> values (a key may repeat)."""
     sections: dict[str, dict[str, list[str]]] = {}
     current: dict[str, list[str]] | None = None
-    for raw in (DEPLOY / "kesimpta-bot.service").read_text().splitlines():
+    for raw in (DEPLOY / name).read_text().splitlines():
         line = raw.strip()
         if not line or line.startswith(("#", ";")):
             continue
@@ -250,9 +255,11 @@ def test_unit_runs_the_installed_bot_as_its_own_user_from_an_env_file() -> None:
         ("CapabilityBoundingSet", ""),
     ],
 )
-def test_unit_is_hardened(key: str, value: str) -> None:
-    """Each hardening setting is present with its strict value."""
-    assert unit_file()["Service"].get(key) == [value]
+@pytest.mark.parametrize("unit", [BOT_UNIT, BACKUP_UNIT])
+def test_unit_is_hardened(unit: str, key: str, value: str) -> None:
+    """Each hardening setting is present with its strict value, in the bot's unit and the
+    backup's."""
+    assert unit_file(unit)["Service"].get(key) == [value]
 
 
 def test_unit_writes_only_its_state_directory_and_can_reach_telegram() -> None:
@@ -301,3 +308,31 @@ def test_env_example_holds_no_real_token() -> None:
     assert env_example_assignments()["BOT_TOKEN"][0] == ""
     for word in re.findall(r"\S+", (DEPLOY / "env.example").read_text()):
         assert not TOKEN_PATTERN.search(word.split("=")[-1])
+
+
+def test_backup_unit_copies_the_bots_database_into_its_state_directory() -> None:
+    """The same user, settings and data directory as the bot; `backup --keep 14` into a folder
+    inside the state directory, which systemd creates; once per start; no network at all."""
+    bot = unit_file()["Service"]
+    backup = unit_file(BACKUP_UNIT)["Service"]
+    for key in ("User", "Group", "EnvironmentFile", "Environment", "WorkingDirectory"):
+        assert backup[key] == bot[key], key
+    assert backup["Type"] == ["oneshot"]
+    assert backup["StateDirectory"] == ["kesimpta-bot kesimpta-bot/backups"]
+    command = backup["ExecStart"][0].split()
+    assert command[:2] == ["/opt/kesimpta-bot/.venv/bin/kesimpta-bot", "backup"]
+    assert command[2] == "/var/lib/kesimpta-bot/backups"
+    assert command[3:] == ["--keep", "14"]
+    assert backup["PrivateNetwork"] == ["true"]
+    assert set(backup.get("ReadWritePaths", [])) <= {"/var/lib/kesimpta-bot"}
+    assert "Install" not in unit_file(BACKUP_UNIT)  # started by the timer, not at boot
+
+
+def test_backup_timer_runs_it_daily_and_catches_up_after_downtime() -> None:
+    """Daily, a missed run made up at the next boot, enabled with the other timers."""
+    timer = unit_file(BACKUP_TIMER)
+    schedule = timer["Timer"]["OnCalendar"]
+    assert len(schedule) == 1 and re.fullmatch(r"\*-\*-\* \d\d:\d\d:00", schedule[0])
+    assert timer["Timer"]["Persistent"] == ["true"]
+    assert timer["Timer"].get("Unit", [BACKUP_UNIT]) == [BACKUP_UNIT]
+    assert timer["Install"]["WantedBy"] == ["timers.target"]
