@@ -38,6 +38,7 @@ from bot.ops import touch_heartbeat
 from bot.rate_limit import TelegramRateLimiter
 from bot.services import BotData, Context, Services
 from bot.update_order import PerChatUpdateProcessor
+from bot.wal_job import schedule_wal_checkpoints
 from scheduling.dispatcher import Dispatcher
 from scheduling.ports import Clock
 from storage.db import Database, upgrade_database
@@ -95,6 +96,8 @@ def build_application(
             alerter=alerter,
         )
         await set_command_menus(application, settings.admin_ids)
+        if database.wal is not None:
+            schedule_wal_checkpoints(application.job_queue)
         if dispatch_ticks:
             schedule_dispatching(application.job_queue, settings.dispatch_interval_seconds)
             schedule_progress(application.job_queue)

@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import NullPool
 
 from storage.inline_sqlite import inline_connector
+from storage.wal import WAL_AUTOCHECKPOINT_PRAGMA, WalCheckpointer
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 MIGRATION_LOCK_KEY = 0x6B65_7369_6D70  # "kesimp": any constant the application owns
@@ -95,6 +96,9 @@ def _create_engine(
             # loop's thread (see storage/inline_sqlite.py), so the queue moves at the pace of
             # the statements' own CPU time.
             options.update(pool_size=1, max_overflow=0, async_creator=inline_connector(sqlite_file))
+            # Nor does it checkpoint the WAL, fsyncs and all, but past a fallback: a worker
+            # thread does that (storage/wal.py).
+            sqlite_pragmas = (*sqlite_pragmas, WAL_AUTOCHECKPOINT_PRAGMA)
     engine = create_async_engine(url, echo=echo, **options)
     event.listen(engine.sync_engine, "connect", _on_sqlite_connect(sqlite_pragmas))
     return engine
@@ -115,18 +119,27 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 @dataclass(frozen=True, slots=True)
 class Database:
-    """An engine and its session factory. Use `async with db.sessions.begin() as s:`."""
+    """An engine and its session factory. Use `async with db.sessions.begin() as s:`.
+
+    `wal`: for a SQLite file, what checkpoints its write-ahead log; whoever runs the bot calls
+    `wal.checkpoint()` every second or so (`bot/app.py`). None on PostgreSQL.
+    """
 
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    wal: WalCheckpointer | None = None
 
     @classmethod
     def connect(cls, url: str, *, echo: bool = False) -> Database:
         engine = create_engine(url, echo=echo)
-        return cls(engine=engine, sessions=session_factory(engine))
+        sqlite_file = _sqlite_file(url) if is_sqlite(url) else None
+        wal = WalCheckpointer(sqlite_file) if sqlite_file is not None else None
+        return cls(engine=engine, sessions=session_factory(engine), wal=wal)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self.wal is not None:
+            self.wal.close()
 
 
 # --- migrations ----------------------------------------------------------------------------

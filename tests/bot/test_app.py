@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from bot import texts
+import asyncio
+import logging
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from bot import texts, wal_job
 from bot.devtools.fake_bot_api import FakeBotApi
 from bot.devtools.harness import RunningBot
 from bot.devtools.patient import Patient
+from tests.storage.test_wal import rows_in_database_file
 
 
 async def test_start_is_answered_through_the_real_application(patient: Patient) -> None:
@@ -46,3 +54,28 @@ async def test_services_are_typed_and_ready(running: RunningBot) -> None:
     services = running.services
     assert services.settings.admin_ids == frozenset({4242})
     assert services.started_at == services.clock()
+
+
+async def test_the_sqlite_log_is_checkpointed_in_the_background(
+    running: RunningBot, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """On SQLite a job copies what the bot commits into the database file within a second or
+    two; when a checkpoint fails, it says so in the log and the bot carries on."""
+    job_queue = running.application.job_queue
+    assert job_queue is not None
+    (job,) = job_queue.get_jobs_by_name(wal_job.JOB_NAME)
+    database = running.services.database
+    async with database.sessions.begin() as session:
+        await session.execute(sa.text("CREATE TABLE filler (id INTEGER PRIMARY KEY)"))
+        await session.execute(sa.text("INSERT INTO filler DEFAULT VALUES"))
+    for _ in range(50):
+        if rows_in_database_file(tmp_path / "bot.db", tmp_path) == 1:
+            break
+        await asyncio.sleep(0.1)
+    assert rows_in_database_file(tmp_path / "bot.db", tmp_path) == 1
+
+    assert database.wal is not None
+    database.wal.close()
+    with caplog.at_level(logging.WARNING, logger="bot.wal_job"):
+        await job.run(running.application)
+    assert "WAL checkpoint failed (ProgrammingError)" in caplog.text
