@@ -11,7 +11,8 @@ does the work from a worker thread with a connection of its own, every second wh
 schedules it (`bot/app.py`). A PASSIVE checkpoint waits for no one and no one waits for it: it
 copies what no open read still needs and leaves the rest for the next run. Should the worker
 fall behind or stop, the fallback still bounds the log (40 MB at 4 KiB pages). Measured with
-`bench/load.py`'s presses: about 8% less CPU per press on the event loop.
+`bench/load.py`'s presses, alternated with the build before: 6% less of the bot's CPU per
+press (3.68 -> 3.46 ms), 7% more presses a second.
 """
 
 from __future__ import annotations
