@@ -201,6 +201,7 @@ async def test_delete_erases_every_row_of_the_patient_and_no_one_else(
         await CheckInRepository(session).create(stored.id, dose_number=1, asked_at=clock())
     await patient.send("/settings")  # leaves a conversation step behind
     await patient.wait_for_message("Your settings:")
+    await settle(patient)  # the step is stored once the menu's message id is known
 
     stored = await patient_row(running, patient)
     kept = await patient_row(running, other)

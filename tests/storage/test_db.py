@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -17,7 +18,7 @@ from scheduling.model import Patient
 from storage import db as storage_db
 from storage.db import Database, create_engine, default_sqlite_url, upgrade_database
 from storage.doses import DoseRepository
-from storage.models import DoseRow
+from storage.models import DoseRow, PatientRow
 from storage.patients import PatientRepository
 
 PRAGMAS_IN_FORCE = {
@@ -117,3 +118,50 @@ async def test_deleting_a_patient_row_cascades_to_their_doses(
         await connection.execute(sa.text("DELETE FROM patients WHERE id = :id"), {"id": patient.id})
     async with sessions() as session:
         assert (await session.scalar(sa.select(sa.func.count()).select_from(DoseRow))) == 0
+
+
+async def test_sessions_on_the_inline_connection_end_without_a_task_of_their_own(
+    tmp_path: Path,
+) -> None:
+    """`sessions.begin()` commits, or rolls back on an error, and `sessions()` closes, all
+    inline: no extra task per session, and the one connection is free again at once."""
+    url = default_sqlite_url(tmp_path)
+    await upgrade_database(url)
+    database = Database.connect(url)
+    loop = asyncio.get_running_loop()
+    created: list[object] = []
+    default_factory = loop.get_task_factory()
+
+    def counting_factory(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> Any:
+        created.append(coro)
+        if default_factory is not None:
+            return default_factory(loop, coro, **kwargs)
+        return asyncio.Task(coro, loop=loop, **kwargs)
+
+    loop.set_task_factory(counting_factory)
+    try:
+        async with database.sessions.begin() as session:
+            await PatientRepository(session).create(telegram_user_id=1, chat_id=1)
+        with pytest.raises(RuntimeError):
+            async with database.sessions.begin() as session:
+                await PatientRepository(session).create(telegram_user_id=2, chat_id=2)
+                raise RuntimeError("a handler failed half-way")
+        async with database.sessions() as session:
+            stored = await session.scalar(sa.select(sa.func.count()).select_from(PatientRow))
+        assert created == []
+    finally:
+        loop.set_task_factory(default_factory)
+        await database.dispose()
+    assert stored == 1  # the first committed, the second rolled back
+
+
+async def test_other_engines_keep_sqlalchemys_shielded_close(tmp_path: Path) -> None:
+    """Where a close may really wait (a pooled aiosqlite connection here, PostgreSQL in
+    production), sessions are SQLAlchemy's own."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'plain.db'}", poolclass=NullPool)
+    try:
+        sessions = storage_db.session_factory(engine)
+        assert type(sessions) is async_sessionmaker
+        assert sessions.class_ is AsyncSession
+    finally:
+        await engine.dispose()
