@@ -262,8 +262,7 @@ NEXT_DOSE_AFTER = "Next dose: {day} {time} · next site: {site}."
 # day the dose was actually injected.
 PLAN_MOVED = (
     "Dose {number} was planned for {planned}; you injected it {offset}, so the doses after it "
-    "now count from {injected}.\n"
-    "Next dose: {day} {time} · next site: {site}.\nThen: {later}."
+    "now count from {injected}.\n" + NEXT_DOSE_AFTER + "\nThen: {later}."
 )
 RECORDED = "Recorded. {what_next}"
 
