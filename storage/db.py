@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.ext.asyncio.session import _AsyncSessionContextManager
 from sqlalchemy.pool import NullPool
 
-from storage.inline_sqlite import inline_connector
+from storage.inline_sqlite import InlineDBAPI, inline_connector
 from storage.wal import WAL_AUTOCHECKPOINT_PRAGMA, WalCheckpointer
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -97,7 +97,12 @@ def _create_engine(
             # while it talks to Telegram, and the connection runs its statements on the event
             # loop's thread (see storage/inline_sqlite.py), so the queue moves at the pace of
             # the statements' own CPU time.
-            options.update(pool_size=1, max_overflow=0, async_creator=inline_connector(sqlite_file))
+            options.update(
+                pool_size=1,
+                max_overflow=0,
+                async_creator=inline_connector(sqlite_file),
+                module=InlineDBAPI(),
+            )
             # Nor does it checkpoint the WAL, fsyncs and all, but past a fallback: a worker
             # thread does that (storage/wal.py).
             sqlite_pragmas = (*sqlite_pragmas, WAL_AUTOCHECKPOINT_PRAGMA)

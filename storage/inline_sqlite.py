@@ -13,84 +13,36 @@ with 100,000 patients, measured). Bulk statements (an executemany, or one with h
 parameters, like the dispatcher's claim of 500 rows) go to a worker thread, so SQLite's own
 work on them runs beside the loop; the connection is never used by two at once (one pooled
 connection, and SQLAlchemy's lock per connection).
-SQLAlchemy's aiosqlite dialect still does all the SQL work: this module only replaces the
-aiosqlite connection it wraps (`create_async_engine(..., async_creator=...)`).
+
+SQLAlchemy's aiosqlite dialect still does all the SQL work: this module replaces the aiosqlite
+connection it wraps (`create_async_engine(..., async_creator=...)`) and the adapter classes
+around it (`module=InlineDBAPI()`), whose calls need not be coroutines here. The adapters
+subclass SQLAlchemy's own; pyproject.toml pins the SQLAlchemy minor version they were written
+against.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
+
+from sqlalchemy.connectors.asyncio import AsyncAdapt_dbapi_connection
+from sqlalchemy.dialects.sqlite.aiosqlite import (
+    AsyncAdapt_aiosqlite_connection,
+    AsyncAdapt_aiosqlite_cursor,
+    AsyncAdapt_aiosqlite_dbapi,
+)
+from sqlalchemy.util import EMPTY_DICT
+from sqlalchemy.util.concurrency import await_
 
 # Above this many parameters a statement is bulk work: run it in a worker thread. A replan's
 # largest statement (a new plan: 8 rows of 8 values at a press, 26 for a whole chain) stays on
 # the loop.
 BULK_PARAMETERS = 256
-
-
-class InlineCursor:
-    """aiosqlite's `Cursor` interface over a sqlite3 cursor, without a thread."""
-
-    __slots__ = ("_cursor",)
-
-    def __init__(self, cursor: sqlite3.Cursor) -> None:
-        self._cursor = cursor
-
-    async def execute(self, sql: str, parameters: Any = ()) -> InlineCursor:
-        if len(parameters) > BULK_PARAMETERS:
-            await asyncio.to_thread(self._cursor.execute, sql, parameters)
-        else:
-            self._cursor.execute(sql, parameters)
-        return self
-
-    async def executemany(self, sql: str, parameters: Iterable[Any]) -> InlineCursor:
-        await asyncio.to_thread(self._cursor.executemany, sql, parameters)
-        return self
-
-    async def fetchone(self) -> Any:
-        return self._cursor.fetchone()
-
-    async def fetchmany(self, size: int | None = None) -> list[Any]:
-        return self._cursor.fetchmany(self._cursor.arraysize if size is None else size)
-
-    async def fetchall(self) -> list[Any]:
-        return self._cursor.fetchall()
-
-    async def close(self) -> None:
-        self._cursor.close()
-
-    async def __aenter__(self) -> InlineCursor:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        self._cursor.close()
-
-    async def __aiter__(self) -> AsyncIterator[Any]:
-        for row in self._cursor:
-            yield row
-
-    @property
-    def description(self) -> Any:
-        return self._cursor.description
-
-    @property
-    def rowcount(self) -> int:
-        return self._cursor.rowcount
-
-    @property
-    def lastrowid(self) -> int | None:
-        return self._cursor.lastrowid
-
-    @property
-    def arraysize(self) -> int:
-        return self._cursor.arraysize
-
-    @arraysize.setter
-    def arraysize(self, value: int) -> None:
-        self._cursor.arraysize = value
 
 
 class _RunNow:
@@ -107,7 +59,9 @@ class _RunNow:
 
 
 class InlineConnection:
-    """aiosqlite's `Connection` interface over a sqlite3 connection, without a thread."""
+    """What SQLAlchemy's aiosqlite adapter uses of aiosqlite's `Connection` (closing, the
+    isolation level, functions), over a sqlite3 connection, without a thread. Statements and
+    commits go through `InlineAdaptedConnection`, straight to the sqlite3 connection."""
 
     __slots__ = ("_conn", "_connection", "_tx")
 
@@ -115,13 +69,6 @@ class InlineConnection:
         self._conn = connection
         self._connection: sqlite3.Connection | None = connection  # None once closed
         self._tx = _RunNow()
-
-    def cursor(self) -> InlineCursor:
-        """A cursor; SQLAlchemy enters it (`async with`) as it does aiosqlite's."""
-        return InlineCursor(self._open().cursor())
-
-    async def execute(self, sql: str, parameters: Sequence[Any] = ()) -> InlineCursor:
-        return InlineCursor(self._open().execute(sql, parameters))
 
     async def commit(self) -> None:
         self._open().commit()
@@ -149,6 +96,14 @@ class InlineConnection:
     def isolation_level(self, value: Any) -> None:
         self._conn.isolation_level = value
 
+    def sqlite_connection(self) -> sqlite3.Connection:
+        """The sqlite3 connection; ValueError once closed."""
+        return self._open()
+
+    @property
+    def closed(self) -> bool:
+        return self._connection is None
+
     def _open(self) -> sqlite3.Connection:
         if self._connection is None:
             raise ValueError("Connection closed")  # what aiosqlite says; the dialect maps it
@@ -164,3 +119,103 @@ def inline_connector(path: Path) -> Callable[[], Awaitable[InlineConnection]]:
         return InlineConnection(sqlite3.connect(path, check_same_thread=False))
 
     return connect
+
+
+# --- SQLAlchemy's side --------------------------------------------------------------------------
+
+
+async def _nothing() -> None:
+    """A coroutine that returns at once."""
+
+
+class InlineAdaptedCursor(AsyncAdapt_aiosqlite_cursor):
+    """SQLAlchemy's cursor adapter for aiosqlite, calling the sqlite3 cursor directly.
+
+    SQLAlchemy's adapter runs every call as a coroutine that its greenlet hands to the event
+    loop's side and waits for, under a lock: several greenlet switches, coroutines and the
+    lock per statement, to call functions that never suspend (a sixth of a button press's
+    database time, bench/load.py). Here only bulk statements take that way, to a worker
+    thread; the rest run in place.
+    """
+
+    __slots__ = ()
+    _awaitable_cursor_close = False  # closing a sqlite3 cursor is a plain call
+
+    def __init__(self, adapt_connection: AsyncAdapt_dbapi_connection) -> None:
+        self._adapt_connection = adapt_connection
+        self._connection = adapt_connection._connection
+        inline = cast(InlineConnection, adapt_connection._connection)
+        self._cursor = cast(Any, inline.sqlite_connection().cursor())
+        self._soft_closed_memoized = EMPTY_DICT
+        self._rows = collections.deque()
+
+    def execute(self, operation: Any, parameters: Any = None) -> None:
+        cursor: sqlite3.Cursor = self._cursor  # type: ignore[assignment]
+        parameters = () if parameters is None else parameters
+        try:
+            if len(parameters) > BULK_PARAMETERS or self._adapt_connection._execute_mutex.locked():
+                await_(self._in_thread(cursor.execute, operation, parameters))
+            else:
+                # One switch to the loop's side and back, for nothing: SQLAlchemy's asyncio
+                # connection checks that each statement awaited something.
+                await_(_nothing())
+                cursor.execute(operation, parameters)
+            if cursor.description:
+                self._rows = collections.deque(cursor.fetchall())
+        except Exception as error:
+            self._adapt_connection._handle_exception(error)
+
+    def executemany(self, operation: Any, seq_of_parameters: Any) -> None:
+        cursor: sqlite3.Cursor = self._cursor  # type: ignore[assignment]
+        try:
+            await_(self._in_thread(cursor.executemany, operation, seq_of_parameters))
+        except Exception as error:
+            self._adapt_connection._handle_exception(error)
+
+    async def _in_thread(self, call: Callable[..., Any], *args: Any) -> None:
+        async with self._adapt_connection._execute_mutex:
+            await asyncio.to_thread(call, *args)
+
+    def close(self) -> None:
+        self._rows.clear()
+        self._cursor.close()  # type: ignore[unused-coroutine]
+
+
+class InlineAdaptedConnection(AsyncAdapt_aiosqlite_connection):
+    """SQLAlchemy's connection adapter over an `InlineConnection`: commits in place."""
+
+    __slots__ = ()
+    _cursor_cls = InlineAdaptedCursor
+
+    # As SQLAlchemy's aiosqlite adapter: on a closed connection, nothing to commit or roll back.
+
+    def commit(self) -> None:
+        inline = cast(InlineConnection, self._connection)
+        if inline.closed:
+            return
+        try:
+            inline.sqlite_connection().commit()
+        except Exception as error:
+            self._handle_exception(error)
+
+    def rollback(self) -> None:
+        inline = cast(InlineConnection, self._connection)
+        if inline.closed:
+            return
+        try:
+            inline.sqlite_connection().rollback()
+        except Exception as error:
+            self._handle_exception(error)
+
+
+class InlineDBAPI(AsyncAdapt_aiosqlite_dbapi):
+    """The `module` for `create_async_engine`: connections adapted by `InlineAdaptedConnection`."""
+
+    def __init__(self) -> None:
+        import aiosqlite
+
+        super().__init__(aiosqlite, sqlite3)
+
+    def connect(self, *args: Any, **kwargs: Any) -> InlineAdaptedConnection:
+        creator = kwargs.pop("async_creator_fn")
+        return InlineAdaptedConnection(self, await_(creator(*args, **kwargs)))

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from storage.db import Database, default_sqlite_url, upgrade_database
 from storage.doses import DoseRepository
-from storage.inline_sqlite import InlineConnection
+from storage.inline_sqlite import BULK_PARAMETERS, InlineAdaptedConnection, InlineConnection
 from storage.patients import PatientRepository
 
 
@@ -114,3 +114,49 @@ async def test_bulk_statements_run_beside_the_loop(tmp_path: Path) -> None:
         await database.dispose()
     assert rows == 2_000
     assert during > 0
+
+
+async def test_a_statement_with_many_parameters_runs_beside_the_loop(tmp_path: Path) -> None:
+    """One statement with hundreds of parameters is bulk work too; its rows come back."""
+    database = await migrated(tmp_path)
+    try:
+        async with database.sessions.begin() as session:
+            patients = PatientRepository(session)
+            ids = [(await patients.create(telegram_user_id=n, chat_id=n)).id for n in (1, 2, 3)]
+        wanted = [*ids, *range(10_000, 10_000 + BULK_PARAMETERS)]  # over the bulk bound
+        async with LoopTurns() as turns, database.sessions() as session:
+            before = turns.count
+            result = await session.execute(
+                sa.text("SELECT id FROM patients WHERE id IN :ids ORDER BY id").bindparams(
+                    sa.bindparam("ids", expanding=True)
+                ),
+                {"ids": wanted},
+            )
+            found = [row.id for row in result]
+            during = turns.count - before
+    finally:
+        await database.dispose()
+    assert found == sorted(ids)
+    assert during > 0
+
+
+async def test_connections_execute_as_sessions_do(tmp_path: Path) -> None:
+    """`engine.connect()` and `session.connection()` work on the inline connection (SQLAlchemy's
+    asyncio connection insists that each statement awaited something)."""
+    database = await migrated(tmp_path)
+    try:
+        async with database.engine.begin() as connection:
+            raw = await connection.get_raw_connection()
+            assert isinstance(raw.dbapi_connection, InlineAdaptedConnection)
+            await connection.execute(
+                sa.text(
+                    "INSERT INTO audit_log (at, admin_telegram_id, action, details)"
+                    " VALUES ('2026-03-02 09:00:00.000000', 7, 'test', '{}')"
+                )
+            )
+        async with database.sessions() as session:
+            connection = await session.connection()
+            count = (await connection.execute(sa.text("SELECT count(*) FROM audit_log"))).scalar()
+    finally:
+        await database.dispose()
+    assert count == 1
