@@ -53,12 +53,22 @@ class PlanFacts:
     reaction_reported_at: datetime | None = None  # a reaction still to follow up
 
 
-def desired_reminders(facts: PlanFacts) -> list[PlannedReminder]:
-    """Every reminder the plan wants for this patient, in due order."""
+def desired_reminders(
+    facts: PlanFacts, *, follow_ups_until: datetime | None = None
+) -> list[PlannedReminder]:
+    """Every reminder the plan wants for this patient, in due order.
+
+    `follow_ups_until`: the open dose's follow-ups only as far as `dose_reminders` says.
+    """
     if facts.status is not PatientStatus.ACTIVE or facts.course is None:
         return []
     course = facts.course
-    wanted = dose_reminders(next_dose(course), facts.settings, snoozed_until=facts.snoozed_until)
+    wanted = dose_reminders(
+        next_dose(course),
+        facts.settings,
+        snoozed_until=facts.snoozed_until,
+        follow_ups_until=follow_ups_until,
+    )
     last = course.injected[-1] if course.injected else None
     if last is not None and facts.check_in_open:
         wanted.extend(check_in_reminders(last, facts.settings))
@@ -96,11 +106,13 @@ def plan_window(facts: PlanFacts, *, now: datetime) -> PlanWindow:
     rows are stored, never what a stored row says.
     """
     now = require_utc(now, "now")
-    wanted = desired_reminders(facts)
-    if not wanted or facts.course is None:
-        return PlanWindow(wanted)
+    if facts.status is not PatientStatus.ACTIVE or facts.course is None:
+        return PlanWindow([])
     dose = next_dose(facts.course)
     horizon = max(now, dose_time(dose, facts.settings)) + FOLLOW_UP_LOOKAHEAD
+    # Each replan (every button press) plans only what the window can hold: the follow-ups
+    # left out after the horizon never reach the outbox, and the first of them sets extend_at.
+    wanted = desired_reminders(facts, follow_ups_until=horizon)
     kept: list[PlannedReminder] = []
     later: list[datetime] = []
     for reminder in wanted:

@@ -85,10 +85,16 @@ def dose_reminders(
     settings: ReminderSettings,
     *,
     snoozed_until: datetime | None = None,
+    follow_ups_until: datetime | None = None,
 ) -> list[PlannedReminder]:
     """Every reminder for a dose not recorded yet, in due order.
 
     A snooze (or "not today") replaces every nag due before `snoozed_until` with one at it.
+
+    With `follow_ups_until`, the daily and weekly follow-ups stop at the first one due after
+    it: the rest of the 8-week chain is left out. Every reminder due up to then, with its
+    expiry, and the first one due after it, are as in the whole chain (the ones left out are
+    all due later still).
     """
     zone = zone_of(settings)
     at = dose_time(dose, settings)
@@ -99,10 +105,11 @@ def dose_reminders(
     if settings.prep:
         before.append(PlannedReminder(ReminderKind.PREP, dose.number, at - PREP_LEAD, at))
 
-    daily = [
-        local_instant(dose.due_on + timedelta(days=day), settings.reminder_time, zone)
-        for day in _daily_follow_up_days()
-    ]
+    daily: list[datetime] = []
+    for day in _daily_follow_up_days():
+        daily.append(local_instant(dose.due_on + timedelta(days=day), settings.reminder_time, zone))
+        if follow_ups_until is not None and daily[-1] > follow_ups_until:
+            break
     nags: list[tuple[ReminderKind, datetime]] = [(ReminderKind.DOSE, at)]
     first_follow_up = leave_quiet_hours(at + FIRST_FOLLOW_UP_AFTER, settings)
     if first_follow_up < daily[0] - timedelta(hours=1):

@@ -28,6 +28,7 @@ from scheduling.model import (
 )
 from scheduling.planner import (
     EXTEND_LEAD,
+    FOLLOW_UP_LOOKAHEAD,
     ONCE_PER_DOSE,
     PLANNED_KINDS,
     PlanFacts,
@@ -350,6 +351,48 @@ def test_extending_the_window_when_asked_stores_each_reminder_a_day_before_it_is
         now = window.extend_at
     else:
         raise AssertionError("the plan was still being extended after 200 windows")
+
+
+@PROPERTY
+@given(
+    course=courses(),
+    prefs=reminder_settings,
+    hours_from_dose=st.integers(-24 * 40, 24 * 70),
+    snooze_minutes=st.one_of(st.none(), st.integers(0, 60 * 24 * 3)),
+    check_in_open=st.booleans(),
+)
+def test_the_window_is_the_whole_plan_cut_at_its_horizon(
+    course: Course,
+    prefs: ReminderSettings,
+    hours_from_dose: int,
+    snooze_minutes: int | None,
+    check_in_open: bool,
+) -> None:
+    """`plan_window` plans only as far as it stores, yet stores exactly what cutting the whole
+    chain at the horizon would: the same rows, the same expiries, the same `extend_at`."""
+    dose = next_dose(course)
+    dose_at = dose_time(dose, prefs)
+    snoozed_until = None if snooze_minutes is None else dose_at + timedelta(minutes=snooze_minutes)
+    facts = PlanFacts(
+        PatientStatus.ACTIVE,
+        course,
+        prefs,
+        snoozed_until=snoozed_until,
+        check_in_open=check_in_open,
+    )
+    now = dose_at + timedelta(hours=hours_from_dose)
+    horizon = max(now, dose_at) + FOLLOW_UP_LOOKAHEAD
+    whole = desired_reminders(facts)
+
+    def left_out(r: PlannedReminder) -> bool:
+        return (
+            r.kind is ReminderKind.FOLLOW_UP and r.dose_number == dose.number and r.due_at > horizon
+        )
+
+    later = [r.due_at for r in whole if left_out(r)]
+    window = plan_window(facts, now=now)
+    assert window.reminders == [r for r in whole if not left_out(r)]
+    assert window.extend_at == (min(later) - EXTEND_LEAD if later else None)
 
 
 # --- timeline: after the injection ---------------------------------------------------------
