@@ -95,3 +95,24 @@ async def test_null_stays_null(instants_table: AsyncEngine) -> None:
         await connection.execute(instants.insert().values(id=1, at=None))
     async with instants_table.connect() as connection:
         assert (await connection.execute(sa.select(instants.c.at))).scalar_one() is None
+
+
+def test_on_sqlite_the_text_is_sqlalchemys_datetime_text() -> None:
+    """Written and read in one step on SQLite, an instant is the very text SQLAlchemy's own
+    DATETIME writes (rows written before and after read alike), and such text reads back."""
+    dialect = create_async_engine("sqlite+aiosqlite://").dialect  # no connection is made
+    ours = UtcDateTime()
+    theirs = sa.DateTime().dialect_impl(dialect)
+    write, read = ours.bind_processor(dialect), ours.result_processor(dialect, None)
+    their_write, their_read = theirs.bind_processor(dialect), theirs.result_processor(dialect, None)
+    assert write and read and their_write and their_read
+    edges = [datetime(1, 1, 1, tzinfo=UTC), datetime(9999, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC)]
+    for instant in [*AWARE_INSTANTS, *edges]:
+        text = write(instant)
+        assert text == their_write(instant.astimezone(UTC).replace(tzinfo=None))
+        assert read(text) == instant.astimezone(UTC) and read(text).tzinfo is UTC
+    for text in ["2025-01-15 09:00:00.000000", "2025-01-15 09:00:00", "2025-01-15 09:00:00.5"]:
+        assert read(text) == their_read(text).replace(tzinfo=UTC)
+    assert write(None) is None and read(None) is None
+    with pytest.raises(ValueError, match="naive"):
+        write(datetime(2025, 1, 1, 9, 0))
