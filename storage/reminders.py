@@ -6,6 +6,7 @@ the plan, lists it and records outcomes.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from datetime import datetime
@@ -13,6 +14,7 @@ from typing import Any, cast
 
 from sqlalchemy import (
     CursorResult,
+    Delete,
     Result,
     Row,
     Table,
@@ -20,6 +22,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    literal,
     or_,
     select,
     update,
@@ -71,8 +74,11 @@ _REMINDERS_ABOUT_DOSE_IN_STATUS = _REMINDERS_OF_IN_STATUS.where(
 )
 # What a replan looks at (`list_for_plan`): history of older doses only grows.
 _UNSENT = (ReminderStatus.PENDING.value, ReminderStatus.CLAIMED.value, ReminderStatus.HELD.value)
+# IN lists on a button press's path name each value as a parameter of its own: SQLAlchemy
+# renders an IN of a list (an "expanding" parameter) anew at every execution, a few percent
+# of a press's CPU.
 _REMINDERS_FOR_PLAN = _REMINDERS_OF.where(
-    or_(_R.status.in_(_UNSENT), _R.dose_number >= bindparam("from_dose"))
+    or_(_R.status.in_([literal(s) for s in _UNSENT]), _R.dose_number >= bindparam("from_dose"))
 )
 # One multi-row INSERT ... RETURNING ("insertmanyvalues"), not a row-by-row flush. Not
 # `sort_by_parameter_order=True`: SQLite cannot tie new rowids to the order of the rows, so
@@ -83,12 +89,19 @@ _INSERT_PLANNED = (
     insert(_REMINDERS_TABLE).returning(*REMINDER_COLUMNS).execution_options(render_nulls=True)
 )
 
-# A replan's delete, on the session's connection like the insert: no ORM bulk-delete layer.
-_DELETE_PENDING_IDS = delete(_REMINDERS_TABLE).where(
-    _R.patient_id == bindparam("patient_id"),
-    _R.status == ReminderStatus.PENDING.value,
-    _R.id.in_(bindparam("ids", expanding=True)),
-)
+# A replan's delete, on the session's connection like the insert (no ORM bulk-delete layer),
+# one statement per number of ids (up to `_IDS_PER_DELETE`), each compiled once.
+_IDS_PER_DELETE = 32
+
+
+@functools.cache
+def _delete_pending_ids(count: int) -> Delete:
+    return delete(_REMINDERS_TABLE).where(
+        _R.patient_id == bindparam("patient_id"),
+        _R.status == ReminderStatus.PENDING.value,
+        _R.id.in_([bindparam(f"id_{index}") for index in range(count)]),
+    )
+
 
 # What a planned reminder and its stored row have in common.
 _Content = tuple[ReminderKind, int | None, datetime, datetime | None]
@@ -235,13 +248,17 @@ class ReminderRepository:
 
     async def delete_pending_ids(self, patient_id: int, reminder_ids: Collection[int]) -> int:
         """Drop some of the patient's pending rows (a replan no longer wants them)."""
-        if not reminder_ids:
-            return 0
+        ids = list(reminder_ids)
         connection = await self._session.connection()
-        result = await connection.execute(
-            _DELETE_PENDING_IDS, {"patient_id": patient_id, "ids": list(reminder_ids)}
-        )
-        return result.rowcount
+        removed = 0
+        for start in range(0, len(ids), _IDS_PER_DELETE):
+            chunk = ids[start : start + _IDS_PER_DELETE]
+            parameters = {f"id_{index}": id_ for index, id_ in enumerate(chunk)}
+            result = await connection.execute(
+                _delete_pending_ids(len(chunk)), {"patient_id": patient_id, **parameters}
+            )
+            removed += result.rowcount
+        return removed
 
     async def mark_sent(
         self, reminder_id: int, *, sent_at: datetime, telegram_message_id: int | None = None

@@ -129,6 +129,35 @@ async def test_deleting_the_pending_plan_keeps_history_and_other_patients(
         }
 
 
+@pytest.mark.parametrize("wanted", [1, 3, 32, 33, 70])
+async def test_deleting_pending_rows_by_id_takes_only_those_of_that_patient(
+    sessions: async_sessionmaker[AsyncSession], make_patient: Maker, wanted: int
+) -> None:
+    """However many ids a replan names (over one statement's worth too), exactly the named
+    pending rows of that patient go: not a sent one, not another patient's."""
+    patient, other = await make_patient(1), await make_patient(2)
+    plan = [
+        PlannedReminder(ReminderKind.FOLLOW_UP, 1, NOW + timedelta(hours=hour))
+        for hour in range(80)
+    ]
+    async with sessions.begin() as session:
+        reminders = ReminderRepository(session)
+        mine = await reminders.add_planned(patient.id, plan)
+        theirs = await reminders.add_planned(other.id, plan)
+        await reminders.mark_sent(mine[0].id, sent_at=NOW)
+    named = [r.id for r in mine[:wanted]] + [theirs[0].id]  # a sent row, another's row
+
+    async with sessions.begin() as session:
+        removed = await ReminderRepository(session).delete_pending_ids(patient.id, named)
+
+    async with sessions() as session:
+        reminders = ReminderRepository(session)
+        left = {r.id for r in await reminders.list_for_patient(patient.id)}
+        assert len(await reminders.list_for_patient(other.id)) == len(plan)
+    assert removed == wanted - 1
+    assert left == {mine[0].id} | {r.id for r in mine[wanted:]}
+
+
 async def test_a_broadcast_goes_to_a_patient_at_most_once(
     sessions: async_sessionmaker[AsyncSession], make_patient: Maker
 ) -> None:
