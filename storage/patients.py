@@ -16,6 +16,7 @@ from scheduling.model import (
     Patient,
     PatientStatus,
     QuietHours,
+    Reminder,
     ReminderSettings,
     require_utc,
 )
@@ -27,6 +28,7 @@ from storage.models import (
     PatientRow,
     ReminderRow,
 )
+from storage.reminders import REMINDER_COLUMNS, REMINDERS_TABLE, to_reminder
 
 
 class PatientAlreadyExists(Exception):
@@ -99,6 +101,18 @@ def to_patient(row: PatientRow | Row[Any]) -> Patient:
     )
 
 
+class _Prefixed:
+    """A joined row's reminder columns under their own names (for `to_reminder`)."""
+
+    __slots__ = ("_row",)
+
+    def __init__(self, row: Row[Any]) -> None:
+        self._row = row
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._row, _REMINDER_PREFIX + name)
+
+
 def _optional_utc(instant: datetime | None, name: str) -> datetime | None:
     return None if instant is None else require_utc(instant, name)
 
@@ -113,6 +127,20 @@ _PATIENTS = cast(Table, PatientRow.__table__)
 _PATIENT_BY_ID = select(*_PATIENTS.c).where(_PATIENTS.c.id == bindparam("patient_id"))
 _PATIENT_BY_TELEGRAM_ID = select(*_PATIENTS.c).where(
     _PATIENTS.c.telegram_user_id == bindparam("telegram_user_id")
+)
+# A button press's first read: the presser and, only if it is theirs, the reminder the button
+# is under, in one statement (the reminder's columns prefixed).
+_REMINDER_PREFIX = "reminder_"
+_PRESSER_AND_REMINDER = (
+    select(*_PATIENTS.c, *(c.label(_REMINDER_PREFIX + c.name) for c in REMINDER_COLUMNS))
+    .select_from(
+        _PATIENTS.outerjoin(
+            REMINDERS_TABLE,
+            (REMINDERS_TABLE.c.id == bindparam("reminder_id"))
+            & (REMINDERS_TABLE.c.patient_id == _PATIENTS.c.id),
+        )
+    )
+    .where(_PATIENTS.c.telegram_user_id == bindparam("telegram_user_id"))
 )
 # Written by every replan: `updated_at` stays (it says when the patient's facts changed).
 _SET_PLAN_EXTEND_AT = (
@@ -185,6 +213,21 @@ class PatientRepository:
         )
         row = result.one_or_none()
         return None if row is None else to_patient(row)
+
+    async def get_by_telegram_id_with_reminder(
+        self, telegram_user_id: int, reminder_id: int
+    ) -> tuple[Patient, Reminder | None] | None:
+        """The patient with this Telegram account and reminder `reminder_id` if it is theirs
+        (None if it is another patient's or does not exist); None without such a patient."""
+        result = await self._session.execute(
+            _PRESSER_AND_REMINDER,
+            {"telegram_user_id": telegram_user_id, "reminder_id": reminder_id},
+        )
+        row = result.one_or_none()
+        if row is None:
+            return None
+        reminder = None if row.reminder_id is None else to_reminder(cast(Any, _Prefixed(row)))
+        return to_patient(row), reminder
 
     async def update(
         self,

@@ -41,12 +41,12 @@ from storage.models import LAST_ERROR_LENGTH, ReminderRow
 
 # Outcomes can be recorded only for rows that have not reached an outcome yet.
 _OPEN = (ReminderStatus.PENDING.value, ReminderStatus.CLAIMED.value)
-_REMINDERS_TABLE = cast(Table, ReminderRow.__table__)
+REMINDERS_TABLE = cast(Table, ReminderRow.__table__)
 
 # The columns `to_reminder` reads, for RETURNING and the reads below: domain objects without
 # loading ORM rows. The table's columns, not the mapped class's: a statement of mapped
 # attributes goes through the ORM's compile and result machinery even when it loads no objects.
-_R = _REMINDERS_TABLE.c
+_R = REMINDERS_TABLE.c
 REMINDER_COLUMNS = (
     _R.id,
     _R.patient_id,
@@ -86,7 +86,7 @@ _REMINDERS_FOR_PLAN = _REMINDERS_OF.where(
 # matched back by their content instead. `render_nulls`: otherwise rows with and without
 # `expires_at` would go in separate statements.
 _INSERT_PLANNED = (
-    insert(_REMINDERS_TABLE).returning(*REMINDER_COLUMNS).execution_options(render_nulls=True)
+    insert(REMINDERS_TABLE).returning(*REMINDER_COLUMNS).execution_options(render_nulls=True)
 )
 
 # A replan's delete, on the session's connection like the insert (no ORM bulk-delete layer),
@@ -96,7 +96,7 @@ _IDS_PER_DELETE = 32
 
 @functools.cache
 def _delete_pending_ids(count: int) -> Delete:
-    return delete(_REMINDERS_TABLE).where(
+    return delete(REMINDERS_TABLE).where(
         _R.patient_id == bindparam("patient_id"),
         _R.status == ReminderStatus.PENDING.value,
         _R.id.in_([bindparam(f"id_{index}") for index in range(count)]),

@@ -38,7 +38,6 @@ from storage.check_ins import CheckInRepository
 from storage.doses import DoseRepository
 from storage.patients import PatientRepository
 from storage.planning import DoseNotOpen, DoseOutOfOrder, open_dose_of, record_dose, snooze
-from storage.reminders import ReminderRepository
 
 log = logging.getLogger(__name__)
 
@@ -98,12 +97,14 @@ async def _check(
     session: AsyncSession, user_id: int, reminder_id: int, *, require_open: bool
 ) -> _Press | None:
     """The press if the reminder is the presser's dose reminder (and its dose still due)."""
-    patient = await PatientRepository(session).get_by_telegram_id(user_id)
-    reminder = await ReminderRepository(session).get(reminder_id)
+    # Never trust an id from the client: the reminder is read only if it is the presser's.
+    found = await PatientRepository(session).get_by_telegram_id_with_reminder(user_id, reminder_id)
+    if found is None:
+        return None
+    patient, reminder = found
     if (
-        patient is None
-        or reminder is None
-        or reminder.patient_id != patient.id  # never trust an id from the client
+        reminder is None
+        or reminder.patient_id != patient.id
         or reminder.kind not in _BUTTON_KINDS
         or reminder.dose_number is None
         or patient.status is PatientStatus.ONBOARDING

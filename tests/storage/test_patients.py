@@ -14,10 +14,13 @@ from scheduling.model import (
     MaintenanceMode,
     Patient,
     PatientStatus,
+    PlannedReminder,
     QuietHours,
+    ReminderKind,
     ReminderSettings,
 )
 from storage.patients import PatientAlreadyExists, PatientNotFound, PatientRepository
+from storage.reminders import ReminderRepository
 
 # Telegram ids beyond 32 bits: they need BIGINT columns on PostgreSQL.
 BIG_USER_ID = 7_123_456_789
@@ -152,6 +155,34 @@ async def test_a_telegram_user_is_only_one_patient(
     with pytest.raises(PatientAlreadyExists):
         async with sessions.begin() as session:
             await PatientRepository(session).create(BIG_USER_ID, BIG_CHAT_ID)
+
+
+async def test_a_patient_is_read_with_a_reminder_only_if_it_is_theirs(
+    sessions: async_sessionmaker[AsyncSession], make_patient: Maker
+) -> None:
+    """A button press's first read: the presser, and the reminder the button names only when
+    it belongs to them (an id from the client is never trusted)."""
+    patient, other = await make_patient(BIG_USER_ID), await make_patient(5)
+    due = datetime(2025, 3, 2, 9, 0, tzinfo=UTC)
+    planned = [PlannedReminder(ReminderKind.DOSE, 1, due, due + timedelta(hours=2))]
+    async with sessions.begin() as session:
+        reminders = ReminderRepository(session)
+        (mine,) = await reminders.add_planned(patient.id, planned)
+        (theirs,) = await reminders.add_planned(other.id, planned)
+        await reminders.mark_sent(mine.id, sent_at=due, telegram_message_id=77)
+        sent = await reminders.get(mine.id)
+
+    async with sessions() as session:
+        patients = PatientRepository(session)
+        found = await patients.get_by_telegram_id_with_reminder(BIG_USER_ID, mine.id)
+        not_theirs = await patients.get_by_telegram_id_with_reminder(BIG_USER_ID, theirs.id)
+        missing = await patients.get_by_telegram_id_with_reminder(BIG_USER_ID, 10**9)
+        nobody = await patients.get_by_telegram_id_with_reminder(999, mine.id)
+        alone = await patients.get_by_telegram_id(BIG_USER_ID)
+    assert found == (alone, sent)
+    assert sent is not None and sent.telegram_message_id == 77
+    assert not_theirs == (alone, None) and missing == (alone, None)
+    assert nobody is None
 
 
 async def test_unknown_patients(sessions: async_sessionmaker[AsyncSession]) -> None:

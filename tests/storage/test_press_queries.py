@@ -38,12 +38,12 @@ LONDON = ZoneInfo("Europe/London")
 NOW = datetime(2026, 1, 2, 12, 0, tzinfo=UTC)
 PRESSED_AT = datetime(2026, 1, 3, 9, 5, tzinfo=UTC)  # London is on UTC in January
 
-# Statements one press may issue inside its transaction: read the patient, the pressed
-# reminder, the doses, the reminders and the check-ins once each; insert the dose (a second
-# insert of it inserts nothing: no separate check); note when the new plan needs extending;
-# delete the dose's pending nags; insert the new plan.
-PRESS_STATEMENTS = 9
-RECORD_DOSE_STATEMENTS = 8  # the same without the handler's two reads, patient and reminder
+# Statements one press may issue inside its transaction: read the patient with the pressed
+# reminder (one statement), the doses, the reminders and the check-ins once each; insert the
+# dose (a second insert of it inserts nothing: no separate check); note when the new plan
+# needs extending; delete the dose's pending nags; insert the new plan.
+PRESS_STATEMENTS = 8
+RECORD_DOSE_STATEMENTS = 8  # the same without the handler's read of patient and reminder
 
 
 @contextmanager
@@ -100,9 +100,11 @@ async def test_a_press_reads_each_fact_once(
 
     with counted_statements(engine) as statements:
         async with sessions.begin() as session:
-            found = await PatientRepository(session).get_by_telegram_id(patient.telegram_user_id)
-            assert found is not None
-            assert await ReminderRepository(session).get(dose_reminder.id) is not None
+            read = await PatientRepository(session).get_by_telegram_id_with_reminder(
+                patient.telegram_user_id, dose_reminder.id
+            )
+            assert read is not None and read[1] is not None
+            found = read[0]
             doses = await DoseRepository(session).list_for_patient(found.id)
             recorded = await record_dose(
                 session,
