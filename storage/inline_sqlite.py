@@ -9,10 +9,10 @@ transaction costs its CPU time and nothing more, and it runs without yielding to
 
 The price: a slow statement holds the whole loop while it runs. Every query of the bot is a
 short indexed one, but for an admin's `/stats` (counts over whole tables: about half a second
-with 100,000 patients, measured). Bulk statements (an executemany, or one with hundreds of
-parameters, like the dispatcher's claim of 500 rows) go to a worker thread, so SQLite's own
-work on them runs beside the loop; the connection is never used by two at once (one pooled
-connection, and SQLAlchemy's lock per connection).
+with 100,000 patients, measured). Bulk statements (hundreds of parameters in all, like the
+dispatcher's claim of 500 rows, or an executemany of many rows) go to a worker thread, so
+SQLite's own work on them runs beside the loop; the connection is never used by two at once
+(one pooled connection, and SQLAlchemy's lock per connection).
 
 SQLAlchemy's aiosqlite dialect still does all the SQL work: this module replaces the aiosqlite
 connection it wraps (`create_async_engine(..., async_creator=...)`) and the adapter classes
@@ -39,9 +39,9 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 from sqlalchemy.util import EMPTY_DICT
 from sqlalchemy.util.concurrency import await_
 
-# Above this many parameters a statement is bulk work: run it in a worker thread. A replan's
-# largest statement (a new plan: 8 rows of 8 values at a press, 26 for a whole chain) stays on
-# the loop.
+# Above this many parameters (all rows of an executemany together) a statement is bulk work:
+# run it in a worker thread. A replan's largest statement (a new plan: 8 rows of 8 values at a
+# press, 26 rows for a whole chain) stays on the loop.
 BULK_PARAMETERS = 256
 
 
@@ -167,8 +167,14 @@ class InlineAdaptedCursor(AsyncAdapt_aiosqlite_cursor):
 
     def executemany(self, operation: Any, seq_of_parameters: Any) -> None:
         cursor: sqlite3.Cursor = self._cursor  # type: ignore[assignment]
+        rows = list(seq_of_parameters)
         try:
-            await_(self._in_thread(cursor.executemany, operation, seq_of_parameters))
+            size = sum(len(row) for row in rows)
+            if size > BULK_PARAMETERS or self._adapt_connection._execute_mutex.locked():
+                await_(self._in_thread(cursor.executemany, operation, rows))
+            else:
+                await_(_nothing())  # as in `execute`
+                cursor.executemany(operation, rows)
         except Exception as error:
             self._adapt_connection._handle_exception(error)
 

@@ -163,8 +163,9 @@ async def _replan(
 ) -> tuple[Reconciliation, list[Reminder]]:
     """`replan` from the patient and doses as they stand in this transaction.
 
-    Also returns the reminders it concerns after the change, as `list_for_plan` would: every
-    one not sent yet, and every one about the last dose, the one before it, and later ones.
+    Also returns the reminders it read (`list_for_plan`: every one not sent yet, and every one
+    about the last dose, the one before it, and later ones) that are still stored after the
+    change, as stored: the new plan's rows are not read back.
     """
     reminders = ReminderRepository(session)
     # The plan wants reminders for the open dose and the last dose's check-in; the dose before
@@ -196,14 +197,15 @@ async def _replan(
     await patients.set_plan_extend_at(patient.id, window.extend_at)
     changes = reconcile(window.reminders, existing, now=now)
     removed = await reminders.delete_pending_ids(patient.id, changes.to_remove)
-    added = await reminders.add_planned(patient.id, changes.to_add)
+    await reminders.insert_planned(patient.id, changes.to_add)
     if removed != len(changes.to_remove):
         # A row changed since it was read (on PostgreSQL a dispatcher may claim it meanwhile,
         # and the delete keeps claimed rows): what was read no longer says what is stored.
-        return changes, await reminders.list_for_plan(patient.id, from_dose=from_dose)
+        read = {reminder.id for reminder in existing}
+        stored = await reminders.list_for_plan(patient.id, from_dose=from_dose)
+        return changes, [reminder for reminder in stored if reminder.id in read]
     gone = set(changes.to_remove)
-    kept = [reminder for reminder in existing if reminder.id not in gone]
-    return changes, sorted([*kept, *added], key=lambda reminder: (reminder.due_at, reminder.id))
+    return changes, [reminder for reminder in existing if reminder.id not in gone]
 
 
 def open_dose_of(patient: Patient, doses: Sequence[DoseRecord]) -> PlannedDose | None:
@@ -261,8 +263,9 @@ class DoseRecorded:
     created: bool  # False: this dose had already been recorded (a second press)
     next_dose: PlannedDose
     # Only when `created` (else empty), so the caller need not read them again: every dose of
-    # the patient by number, this one last, and the reminders the replan concerns after it
-    # (`ReminderRepository.list_for_plan`: this dose's among them), by due time.
+    # the patient by number, this one last, and the reminders stored before it was recorded
+    # that the replan kept, as stored (`ReminderRepository.list_for_plan` without the new
+    # plan's rows; this dose's sent reminders among them), by due time.
     doses: tuple[DoseRecord, ...] = ()
     reminders: tuple[Reminder, ...] = ()
 

@@ -89,6 +89,25 @@ _INSERT_PLANNED = (
     insert(REMINDERS_TABLE).returning(*REMINDER_COLUMNS).execution_options(render_nulls=True)
 )
 
+_INSERT_PLANNED_ROWS = insert(REMINDERS_TABLE)
+
+
+def _planned_rows(patient_id: int, planned: list[PlannedReminder]) -> list[dict[str, Any]]:
+    return [
+        {
+            "patient_id": patient_id,
+            "kind": reminder.kind.value,
+            "dose_number": reminder.dose_number,
+            "due_at": reminder.due_at,
+            "expires_at": reminder.expires_at,
+            "status": ReminderStatus.PENDING.value,
+            "priority": DELIVERY_PRIORITY[reminder.kind],
+            "attempts": 0,
+        }
+        for reminder in planned
+    ]
+
+
 # A replan's delete, on the session's connection like the insert (no ORM bulk-delete layer),
 # one statement per number of ids (up to `_IDS_PER_DELETE`), each compiled once.
 _IDS_PER_DELETE = 32
@@ -163,28 +182,23 @@ class ReminderRepository:
             return []  # an executemany with no rows would insert one row of defaults
         # On the session's connection, as Core: the ORM's bulk-insert layer adds nothing here.
         connection = await self._session.connection()
-        result = await connection.execute(
-            _INSERT_PLANNED,
-            [
-                {
-                    "patient_id": patient_id,
-                    "kind": reminder.kind.value,
-                    "dose_number": reminder.dose_number,
-                    "due_at": reminder.due_at,
-                    "expires_at": reminder.expires_at,
-                    "status": ReminderStatus.PENDING.value,
-                    "priority": DELIVERY_PRIORITY[reminder.kind],
-                    "attempts": 0,
-                }
-                for reminder in wanted
-            ],
-        )
+        result = await connection.execute(_INSERT_PLANNED, _planned_rows(patient_id, wanted))
         stored: dict[_Content, list[Reminder]] = defaultdict(list)
         # Identical rows differ only by id: the lower ids go to the earlier ones, as a
         # row-by-row insert would have numbered them.
         for reminder in sorted((to_reminder(row) for row in result), key=_by_id, reverse=True):
             stored[_content(reminder)].append(reminder)
         return [stored[_content(reminder)].pop() for reminder in wanted]
+
+    async def insert_planned(self, patient_id: int, planned: Iterable[PlannedReminder]) -> None:
+        """`add_planned` without reading the new rows back: one executemany, for a replan,
+        which needs nothing of them (reading them back was a quarter of a press's database
+        time)."""
+        wanted = list(planned)
+        if not wanted:
+            return  # an executemany with no rows would insert one row of defaults
+        connection = await self._session.connection()
+        await connection.execute(_INSERT_PLANNED_ROWS, _planned_rows(patient_id, wanted))
 
     async def get(self, reminder_id: int) -> Reminder | None:
         result = await self._session.execute(_REMINDER_BY_ID, {"reminder_id": reminder_id})

@@ -160,3 +160,25 @@ async def test_connections_execute_as_sessions_do(tmp_path: Path) -> None:
     finally:
         await database.dispose()
     assert count == 1
+
+
+async def test_a_small_executemany_runs_in_place(tmp_path: Path) -> None:
+    """A replan's new plan (a few rows, one executemany) is not bulk work: no turn of the loop."""
+    database = await migrated(tmp_path)
+    try:
+        async with LoopTurns() as turns, database.engine.begin() as connection:
+            before = turns.count
+            await connection.execute(
+                sa.text(
+                    "INSERT INTO audit_log (at, admin_telegram_id, action, details)"
+                    " VALUES (:at, :admin, 'test', '{}')"
+                ),
+                [{"at": "2026-03-02 09:00:00.000000", "admin": n} for n in range(26)],
+            )
+            during = turns.count - before
+        async with database.sessions() as session:
+            rows = await session.scalar(sa.text("SELECT count(*) FROM audit_log"))
+    finally:
+        await database.dispose()
+    assert rows == 26
+    assert during == 0
