@@ -108,8 +108,8 @@ def _planned_rows(patient_id: int, planned: list[PlannedReminder]) -> list[dict[
     ]
 
 
-# A replan's delete, on the session's connection like the insert (no ORM bulk-delete layer),
-# one statement per number of ids (up to `_IDS_PER_DELETE`), each compiled once.
+# A replan's delete, of the table like the insert (no ORM bulk-delete layer), one statement
+# per number of ids (up to `_IDS_PER_DELETE`), each compiled once.
 _IDS_PER_DELETE = 32
 
 
@@ -197,8 +197,9 @@ class ReminderRepository:
         wanted = list(planned)
         if not wanted:
             return  # an executemany with no rows would insert one row of defaults
-        connection = await self._session.connection()
-        await connection.execute(_INSERT_PLANNED_ROWS, _planned_rows(patient_id, wanted))
+        # A Core statement (of the table, not the mapped class) goes through the session
+        # straight to its connection: one executemany, no ORM bulk-insert layer.
+        await self._session.execute(_INSERT_PLANNED_ROWS, _planned_rows(patient_id, wanted))
 
     async def get(self, reminder_id: int) -> Reminder | None:
         result = await self._session.execute(_REMINDER_BY_ID, {"reminder_id": reminder_id})
@@ -263,15 +264,14 @@ class ReminderRepository:
     async def delete_pending_ids(self, patient_id: int, reminder_ids: Collection[int]) -> int:
         """Drop some of the patient's pending rows (a replan no longer wants them)."""
         ids = list(reminder_ids)
-        connection = await self._session.connection()
         removed = 0
         for start in range(0, len(ids), _IDS_PER_DELETE):
             chunk = ids[start : start + _IDS_PER_DELETE]
             parameters = {f"id_{index}": id_ for index, id_ in enumerate(chunk)}
-            result = await connection.execute(
+            result = await self._session.execute(
                 _delete_pending_ids(len(chunk)), {"patient_id": patient_id, **parameters}
             )
-            removed += result.rowcount
+            removed += rowcount(result)
         return removed
 
     async def mark_sent(

@@ -52,6 +52,8 @@ class UtcDateTime(TypeDecorator[datetime]):
         to_utc = self.process_bind_param
 
         def process(value: datetime | None) -> str | None:
+            if type(value) is datetime and value.tzinfo is UTC:  # most instants: no checks
+                return value.replace(tzinfo=None).isoformat(" ", "microseconds")
             utc = to_utc(value, dialect)
             return None if utc is None else utc.isoformat(" ", "microseconds")
 
