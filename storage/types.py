@@ -53,7 +53,8 @@ class UtcDateTime(TypeDecorator[datetime]):
 
         def process(value: datetime | None) -> str | None:
             if type(value) is datetime and value.tzinfo is UTC:  # most instants: no checks
-                return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+                # Cut "+00:00" off the text (`replace(tzinfo=None)` costs as much again).
+                return value.isoformat(" ", "microseconds")[:-6]
             utc = to_utc(value, dialect)
             return None if utc is None else utc.isoformat(" ", "microseconds")
 
@@ -64,6 +65,17 @@ class UtcDateTime(TypeDecorator[datetime]):
             return super().result_processor(dialect, coltype)
 
         def process(value: str | None) -> datetime | None:
-            return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
+            if value is None:
+                return None
+            # With the offset in the text, the parser attaches UTC itself: a tenth of the cost
+            # of `replace(tzinfo=UTC)` afterwards. Not for text other than SQLAlchemy's (a bare
+            # date ignores the offset): that is read as SQLAlchemy reads it.
+            try:
+                instant = datetime.fromisoformat(value + "+00:00")
+            except ValueError:
+                instant = None
+            if instant is not None and instant.tzinfo is UTC:
+                return instant
+            return datetime.fromisoformat(value).replace(tzinfo=UTC)
 
         return process

@@ -111,7 +111,8 @@ def test_on_sqlite_the_text_is_sqlalchemys_datetime_text() -> None:
         text = write(instant)
         assert text == their_write(instant.astimezone(UTC).replace(tzinfo=None))
         assert read(text) == instant.astimezone(UTC) and read(text).tzinfo is UTC
-    for text in ["2025-01-15 09:00:00.000000", "2025-01-15 09:00:00", "2025-01-15 09:00:00.5"]:
+    texts = ["2025-01-15 09:00:00.000000", "2025-01-15 09:00:00", "2025-01-15 09:00:00.5"]
+    for text in [*texts, "2025-01-15"]:
         assert read(text) == their_read(text).replace(tzinfo=UTC)
     assert write(None) is None and read(None) is None
     with pytest.raises(ValueError, match="naive"):
