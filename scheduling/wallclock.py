@@ -12,11 +12,14 @@ from zoneinfo import ZoneInfo
 
 def local_instant(day: date, wall: time, zone: ZoneInfo) -> datetime:
     """The UTC instant at which the clock in `zone` shows `wall` on `day`."""
-    local = datetime.combine(day, wall.replace(tzinfo=None, fold=0), tzinfo=zone)
+    if wall.tzinfo is not None or wall.fold:
+        wall = wall.replace(tzinfo=None, fold=0)
+    local = datetime.combine(day, wall, tzinfo=zone)
     instant = local.astimezone(UTC)  # fold=0: the first of two occurrences
-    # The wall time exists on that day if the instant reads it back (naive datetimes compare
-    # fold-blind). Every replan asks this for each reminder, so it is one round trip.
-    if instant.astimezone(zone).replace(tzinfo=None) == local.replace(tzinfo=None):
+    # The wall time exists on that day if the instant reads it back: in a gap, fold=0 reads it
+    # with the offset before the transition, and the instant that gives lies after it, so the
+    # offsets differ. Every replan asks this for each reminder: one round trip, no `replace`.
+    if instant.astimezone(zone).utcoffset() == local.utcoffset():
         return instant
     # In a gap, fold=1 reads the wall time with the offset after the transition (an instant
     # before it) and fold=0 with the offset before (an instant after it). The transition,
