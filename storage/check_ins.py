@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Row, Table, bindparam, select, update
+from sqlalchemy import CursorResult, Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduling.model import CheckIn, CheckInStatus, require_utc
 from storage.models import CheckInRow
+from storage.rows import table_values
 
 SEVERITIES = ("mild", "moderate", "severe")
 
@@ -21,21 +22,38 @@ _CHECK_INS_OF = (
     .where(_CHECK_INS.c.patient_id == bindparam("patient_id"))
     .order_by(_CHECK_INS.c.asked_at, _CHECK_INS.c.id)
 )
+_CHECK_INS_FROM_DOSE = _CHECK_INS_OF.where(_CHECK_INS.c.dose_number >= bindparam("from_dose"))
 
 
-def to_check_in(row: CheckInRow | Row[Any]) -> CheckIn:
-    """A check-in from an ORM row, or from a Core row of the table's columns."""
+def to_check_in(row: CheckInRow | Sequence[Any]) -> CheckIn:
+    """A check-in from an ORM row, or from a Core row of the table's columns (read by
+    position: `storage.rows`)."""
+    (
+        id_,
+        patient_id,
+        dose_number,
+        asked_at,
+        answered_at,
+        status,
+        answers,
+        severity,
+        urgent,
+        _created_at,
+    ) = table_values(row, _CHECK_INS)
     return CheckIn(
-        id=row.id,
-        patient_id=row.patient_id,
-        dose_number=row.dose_number,
-        asked_at=row.asked_at,
-        answered_at=row.answered_at,
-        answers=tuple(row.answers),
-        severity=row.severity,
-        urgent=row.urgent,
-        status=CheckInStatus(row.status),
+        id=id_,
+        patient_id=patient_id,
+        dose_number=dose_number,
+        asked_at=asked_at,
+        answered_at=answered_at,
+        answers=tuple(answers),
+        severity=severity,
+        urgent=urgent,
+        status=_STATUSES[status],
     )
+
+
+_STATUSES = {status.value: status for status in CheckInStatus}
 
 
 class CheckInRepository:
@@ -120,6 +138,14 @@ class CheckInRepository:
     async def list_for_patient(self, patient_id: int) -> list[CheckIn]:
         """A patient's check-ins, oldest first."""
         result = await self._session.execute(_CHECK_INS_OF, {"patient_id": patient_id})
+        return [to_check_in(row) for row in result]
+
+    async def list_from_dose(self, patient_id: int, from_dose: int) -> list[CheckIn]:
+        """A patient's check-ins about dose `from_dose` and later ones, oldest first: what a
+        replan needs, not the years before (a check-in a month)."""
+        result = await self._session.execute(
+            _CHECK_INS_FROM_DOSE, {"patient_id": patient_id, "from_dose": from_dose}
+        )
         return [to_check_in(row) for row in result]
 
     async def list_for_dose(self, patient_id: int, dose_number: int) -> list[CheckIn]:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, bindparam, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduling.model import DoseRecord, DoseSource, InjectionSite, require_utc
 from storage.models import DoseRow
+from storage.rows import table_values
 
 # Built once (see storage/patients.py): the reads and the insert of every press.
 _DOSES = cast(Table, DoseRow.__table__)
@@ -42,19 +44,36 @@ class DoseAlreadyRecorded(Exception):
         self.number = number
 
 
-def to_dose_record(row: DoseRow | Row[Any]) -> DoseRecord:
-    """A dose from an ORM row, or from a Core row of the table's columns."""
+def to_dose_record(row: DoseRow | Sequence[Any]) -> DoseRecord:
+    """A dose from an ORM row, or from a Core row of the table's columns (read by position:
+    `storage.rows`; a press reads every dose of the patient)."""
+    (
+        id_,
+        patient_id,
+        number,
+        planned_on,
+        injected_on,
+        injected_at,
+        site,
+        lot_number,
+        source,
+        _recorded_at,
+    ) = table_values(row, _DOSES)
     return DoseRecord(
-        id=row.id,
-        patient_id=row.patient_id,
-        number=row.number,
-        injected_on=row.injected_on,
-        injected_at=row.injected_at,
-        planned_on=row.planned_on,
-        site=None if row.site is None else InjectionSite(row.site),
-        lot_number=row.lot_number,
-        source=DoseSource(row.source),
+        id=id_,
+        patient_id=patient_id,
+        number=number,
+        injected_on=injected_on,
+        injected_at=injected_at,
+        planned_on=planned_on,
+        site=None if site is None else _SITES[site],
+        lot_number=lot_number,
+        source=_SOURCES[source],
     )
+
+
+_SITES = {site.value: site for site in InjectionSite}
+_SOURCES = {source.value: source for source in DoseSource}
 
 
 class DoseRepository:

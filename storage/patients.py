@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, bindparam, delete, func, select, update
+from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,6 +30,7 @@ from storage.models import (
     ReminderRow,
 )
 from storage.reminders import REMINDER_COLUMNS, REMINDERS_TABLE, to_reminder
+from storage.rows import table_values
 
 
 class PatientAlreadyExists(Exception):
@@ -67,50 +69,65 @@ def _write_settings(row: PatientRow, settings: ReminderSettings) -> None:
     row.check_in_delay_minutes = delay_to_minutes(settings.check_in_delay)
 
 
-def _read_settings(row: PatientRow | Row[Any]) -> ReminderSettings:
-    return ReminderSettings(
-        time_zone=row.time_zone,
-        reminder_time=row.reminder_time,
-        quiet_hours=QuietHours(start=row.quiet_start, end=row.quiet_end),
-        heads_up=row.heads_up_enabled,
-        prep=row.prep_enabled,
-        check_in_delay=timedelta(minutes=row.check_in_delay_minutes),
-    )
-
-
 def _sites_to_json(sites: frozenset[InjectionSite]) -> list[str]:
     return sorted(InjectionSite(site).value for site in sites)
 
 
-def to_patient(row: PatientRow | Row[Any]) -> Patient:
-    """A patient from an ORM row, or from a Core row of the table's columns."""
+def to_patient(row: PatientRow | Sequence[Any]) -> Patient:
+    """A patient from an ORM row, or from a Core row of the table's columns (read by
+    position: `storage.rows`)."""
+    (
+        id_,
+        telegram_user_id,
+        chat_id,
+        status,
+        time_zone,
+        reminder_time,
+        quiet_start,
+        quiet_end,
+        heads_up_enabled,
+        prep_enabled,
+        check_in_delay_minutes,
+        maintenance_mode,
+        first_dose_date,
+        caregiver_injects,
+        excluded_sites,
+        language,
+        consented_at,
+        snoozed_until,
+        _unreachable_since,
+        _plan_extend_at,
+        created_at,
+        _updated_at,
+    ) = table_values(row, _PATIENTS)
     return Patient(
-        id=row.id,
-        telegram_user_id=row.telegram_user_id,
-        chat_id=row.chat_id,
-        status=PatientStatus(row.status),
-        settings=_read_settings(row),
-        mode=MaintenanceMode(row.maintenance_mode),
-        first_dose_date=row.first_dose_date,
-        caregiver_injects=row.caregiver_injects,
-        excluded_sites=frozenset(InjectionSite(site) for site in row.excluded_sites),
-        language=row.language,
-        consented_at=row.consented_at,
-        snoozed_until=row.snoozed_until,
-        created_at=row.created_at,
+        id=id_,
+        telegram_user_id=telegram_user_id,
+        chat_id=chat_id,
+        status=_STATUSES[status],
+        settings=ReminderSettings(
+            time_zone=time_zone,
+            reminder_time=reminder_time,
+            quiet_hours=QuietHours(start=quiet_start, end=quiet_end),
+            heads_up=heads_up_enabled,
+            prep=prep_enabled,
+            check_in_delay=timedelta(minutes=check_in_delay_minutes),
+        ),
+        mode=_MODES[maintenance_mode],
+        first_dose_date=first_dose_date,
+        caregiver_injects=caregiver_injects,
+        excluded_sites=frozenset(_SITES[site] for site in excluded_sites),
+        language=language,
+        consented_at=consented_at,
+        snoozed_until=snoozed_until,
+        created_at=created_at,
     )
 
 
-class _Prefixed:
-    """A joined row's reminder columns under their own names (for `to_reminder`)."""
-
-    __slots__ = ("_row",)
-
-    def __init__(self, row: Row[Any]) -> None:
-        self._row = row
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._row, _REMINDER_PREFIX + name)
+# Stored values to members (a dict lookup, not an Enum call, for every patient read).
+_STATUSES = {status.value: status for status in PatientStatus}
+_MODES = {mode.value: mode for mode in MaintenanceMode}
+_SITES = {site.value: site for site in InjectionSite}
 
 
 def _optional_utc(instant: datetime | None, name: str) -> datetime | None:
@@ -129,10 +146,10 @@ _PATIENT_BY_TELEGRAM_ID = select(*_PATIENTS.c).where(
     _PATIENTS.c.telegram_user_id == bindparam("telegram_user_id")
 )
 # A button press's first read: the presser and, only if it is theirs, the reminder the button
-# is under, in one statement (the reminder's columns prefixed).
-_REMINDER_PREFIX = "reminder_"
+# is under, in one statement (the patient's columns, then the reminder's).
+_PATIENT_WIDTH = len(_PATIENTS.c)
 _PRESSER_AND_REMINDER = (
-    select(*_PATIENTS.c, *(c.label(_REMINDER_PREFIX + c.name) for c in REMINDER_COLUMNS))
+    select(*_PATIENTS.c, *REMINDER_COLUMNS)
     .select_from(
         _PATIENTS.outerjoin(
             REMINDERS_TABLE,
@@ -226,8 +243,8 @@ class PatientRepository:
         row = result.one_or_none()
         if row is None:
             return None
-        reminder = None if row.reminder_id is None else to_reminder(cast(Any, _Prefixed(row)))
-        return to_patient(row), reminder
+        patient, reminder = row[:_PATIENT_WIDTH], row[_PATIENT_WIDTH:]
+        return to_patient(patient), None if reminder[0] is None else to_reminder(reminder)
 
     async def update(
         self,

@@ -97,12 +97,14 @@ async def _close_unanswered(
     check_ins: list[CheckIn],
     reminders: Sequence[Reminder],
     *,
+    from_dose: int,
     now: datetime,
 ) -> list[CheckIn]:
     """Record as unanswered every check-in that was sent and whose window ended unanswered.
 
     A check-in's window ends 24 h after the injection (the nudge expires then too), or when a
-    later dose is recorded. Returns the check-ins as they are now.
+    later dose is recorded. `check_ins` and `reminders` are those about dose `from_dose` and
+    later ones (and unsent reminders). Returns the check-ins as they are now.
     """
     check_ins_repository = CheckInRepository(session)
     by_number = {dose.number: dose for dose in doses}
@@ -134,7 +136,9 @@ async def _close_unanswered(
             )
         await check_ins_repository.mark_unanswered(pending.id)
         changed = True
-    return await check_ins_repository.list_for_patient(patient_id) if changed else check_ins
+    if not changed:
+        return check_ins
+    return await check_ins_repository.list_from_dose(patient_id, from_dose)
 
 
 async def _require_patient(session: AsyncSession, patient_id: int) -> Patient:
@@ -176,8 +180,9 @@ async def _replan(
         session,
         patient.id,
         doses,
-        await CheckInRepository(session).list_for_patient(patient.id),
+        await CheckInRepository(session).list_from_dose(patient.id, from_dose),
         existing,
+        from_dose=from_dose,
         now=now,
     )
     facts = PlanFacts(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -16,7 +16,6 @@ from sqlalchemy import (
     CursorResult,
     Delete,
     Result,
-    Row,
     Table,
     bindparam,
     delete,
@@ -60,6 +59,7 @@ REMINDER_COLUMNS = (
     _R.telegram_message_id,
     _R.broadcast_id,
 )
+_REMINDER_WIDTH = len(REMINDER_COLUMNS)
 
 # Built once (see storage/patients.py): the reads and the plan's insert of every press.
 _REMINDER_BY_ID = select(*REMINDER_COLUMNS).where(_R.id == bindparam("reminder_id"))
@@ -139,20 +139,34 @@ _KINDS = {kind.value: kind for kind in ReminderKind}
 _STATUSES = {status.value: status for status in ReminderStatus}
 
 
-def to_reminder(row: ReminderRow | Row[*tuple[Any, ...]]) -> Reminder:
-    """A reminder from an ORM row, or from a Core row with the same columns (RETURNING)."""
+def to_reminder(row: Sequence[Any]) -> Reminder:
+    """A reminder from a Core row whose first columns are `REMINDER_COLUMNS`, in that order
+    (RETURNING included), read by position (`storage.rows`)."""
+    (
+        id_,
+        patient_id,
+        kind,
+        dose_number,
+        due_at,
+        status,
+        expires_at,
+        attempts,
+        lease_until,
+        telegram_message_id,
+        broadcast_id,
+    ) = row[:_REMINDER_WIDTH]
     return Reminder(
-        id=row.id,
-        patient_id=row.patient_id,
-        kind=_KINDS[row.kind],
-        dose_number=row.dose_number,
-        due_at=row.due_at,
-        status=_STATUSES[row.status],
-        expires_at=row.expires_at,
-        attempts=row.attempts,
-        lease_until=row.lease_until,
-        telegram_message_id=row.telegram_message_id,
-        broadcast_id=row.broadcast_id,
+        id=id_,
+        patient_id=patient_id,
+        kind=_KINDS[kind],
+        dose_number=dose_number,
+        due_at=due_at,
+        status=_STATUSES[status],
+        expires_at=expires_at,
+        attempts=attempts,
+        lease_until=lease_until,
+        telegram_message_id=telegram_message_id,
+        broadcast_id=broadcast_id,
     )
 
 

@@ -84,6 +84,28 @@ async def test_check_ins_are_listed_in_the_order_they_were_asked(
     assert [check_in.id for check_in in listed] == [earlier.id, later.id]
 
 
+async def test_a_replan_reads_only_the_check_ins_of_recent_doses(
+    sessions: async_sessionmaker[AsyncSession], make_patient: Maker
+) -> None:
+    """Years of monthly check-ins stay unread: only those about dose `from_dose` and later,
+    oldest first, and not another patient's."""
+    patient, other = await make_patient(1), await make_patient(2)
+    async with sessions.begin() as session:
+        check_ins = CheckInRepository(session)
+        made = [
+            await check_ins.create(
+                patient.id, dose_number=number, asked_at=ASKED + timedelta(days=30 * number)
+            )
+            for number in range(1, 7)
+        ]
+        await check_ins.create(patient.id, dose_number=None, asked_at=ASKED)
+        await check_ins.create(other.id, dose_number=6, asked_at=ASKED)
+
+    async with sessions() as session:
+        recent = await CheckInRepository(session).list_from_dose(patient.id, 5)
+    assert [check_in.id for check_in in recent] == [made[4].id, made[5].id]
+
+
 async def test_unknown_severity_and_unknown_check_ins(
     sessions: async_sessionmaker[AsyncSession], make_patient: Maker
 ) -> None:
