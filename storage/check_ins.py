@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduling.model import CheckIn, CheckInStatus, require_utc
 from storage.models import CheckInRow
-from storage.rows import table_values
+from storage.rows import by_value, table_values
 
 SEVERITIES = ("mild", "moderate", "severe")
 
@@ -53,7 +53,7 @@ def to_check_in(row: CheckInRow | Sequence[Any]) -> CheckIn:
     )
 
 
-_STATUSES = {status.value: status for status in CheckInStatus}
+_STATUSES = by_value(CheckInStatus)
 
 
 class CheckInRepository:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduling.model import DoseRecord, DoseSource, InjectionSite, require_utc
 from storage.models import DoseRow
-from storage.rows import table_values
+from storage.rows import by_value, table_values
 
 # Built once (see storage/patients.py): the reads and the insert of every press.
 _DOSES = cast(Table, DoseRow.__table__)
@@ -72,8 +72,8 @@ def to_dose_record(row: DoseRow | Sequence[Any]) -> DoseRecord:
     )
 
 
-_SITES = {site.value: site for site in InjectionSite}
-_SOURCES = {source.value: source for source in DoseSource}
+_SITES = by_value(InjectionSite)
+_SOURCES = by_value(DoseSource)
 
 
 class DoseRepository:

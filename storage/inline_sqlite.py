@@ -70,14 +70,8 @@ class InlineConnection:
         self._connection: sqlite3.Connection | None = connection  # None once closed
         self._tx = _RunNow()
 
-    async def commit(self) -> None:
-        self._open().commit()
-
-    async def rollback(self) -> None:
-        self._open().rollback()
-
     async def create_function(self, *args: Any, **kwargs: Any) -> None:
-        self._open().create_function(*args, **kwargs)
+        self.sqlite_connection().create_function(*args, **kwargs)
 
     async def close(self) -> None:
         self.stop()
@@ -96,15 +90,12 @@ class InlineConnection:
     def isolation_level(self, value: Any) -> None:
         self._conn.isolation_level = value
 
-    def sqlite_connection(self) -> sqlite3.Connection:
-        """The sqlite3 connection; ValueError once closed."""
-        return self._open()
-
     @property
     def closed(self) -> bool:
         return self._connection is None
 
-    def _open(self) -> sqlite3.Connection:
+    def sqlite_connection(self) -> sqlite3.Connection:
+        """The sqlite3 connection; ValueError once closed."""
         if self._connection is None:
             raise ValueError("Connection closed")  # what aiosqlite says; the dialect maps it
         return self._connection
@@ -153,13 +144,7 @@ class InlineAdaptedCursor(AsyncAdapt_aiosqlite_cursor):
         cursor: sqlite3.Cursor = self._cursor  # type: ignore[assignment]
         parameters = () if parameters is None else parameters
         try:
-            if len(parameters) > BULK_PARAMETERS or self._adapt_connection._execute_mutex.locked():
-                await_(self._in_thread(cursor.execute, operation, parameters))
-            else:
-                # One switch to the loop's side and back, for nothing: SQLAlchemy's asyncio
-                # connection checks that each statement awaited something.
-                await_(_nothing())
-                cursor.execute(operation, parameters)
+            self._run(cursor.execute, operation, parameters, size=len(parameters))
             if cursor.description:
                 self._rows = collections.deque(cursor.fetchall())
         except Exception as error:
@@ -169,14 +154,22 @@ class InlineAdaptedCursor(AsyncAdapt_aiosqlite_cursor):
         cursor: sqlite3.Cursor = self._cursor  # type: ignore[assignment]
         rows = list(seq_of_parameters)
         try:
-            size = sum(len(row) for row in rows)
-            if size > BULK_PARAMETERS or self._adapt_connection._execute_mutex.locked():
-                await_(self._in_thread(cursor.executemany, operation, rows))
-            else:
-                await_(_nothing())  # as in `execute`
-                cursor.executemany(operation, rows)
+            self._run(cursor.executemany, operation, rows, size=sum(len(row) for row in rows))
         except Exception as error:
             self._adapt_connection._handle_exception(error)
+
+    def _run(
+        self, call: Callable[[Any, Any], Any], operation: Any, parameters: Any, *, size: int
+    ) -> None:
+        """In place; bulk work (`size` parameters in all), or while the connection is busy in
+        the worker thread, in that thread, under SQLAlchemy's lock."""
+        if size > BULK_PARAMETERS or self._adapt_connection._execute_mutex.locked():
+            await_(self._in_thread(call, operation, parameters))
+        else:
+            # One switch to the loop's side and back, for nothing: SQLAlchemy's asyncio
+            # connection checks that each statement awaited something.
+            await_(_nothing())
+            call(operation, parameters)
 
     async def _in_thread(self, call: Callable[..., Any], *args: Any) -> None:
         async with self._adapt_connection._execute_mutex:
@@ -193,23 +186,19 @@ class InlineAdaptedConnection(AsyncAdapt_aiosqlite_connection):
     __slots__ = ()
     _cursor_cls = InlineAdaptedCursor
 
-    # As SQLAlchemy's aiosqlite adapter: on a closed connection, nothing to commit or roll back.
-
     def commit(self) -> None:
-        inline = cast(InlineConnection, self._connection)
-        if inline.closed:
-            return
-        try:
-            inline.sqlite_connection().commit()
-        except Exception as error:
-            self._handle_exception(error)
+        self._end(sqlite3.Connection.commit)
 
     def rollback(self) -> None:
+        self._end(sqlite3.Connection.rollback)
+
+    def _end(self, how: Callable[[sqlite3.Connection], None]) -> None:
+        # As SQLAlchemy's aiosqlite adapter: on a closed connection, nothing to end.
         inline = cast(InlineConnection, self._connection)
         if inline.closed:
             return
         try:
-            inline.sqlite_connection().rollback()
+            how(inline.sqlite_connection())
         except Exception as error:
             self._handle_exception(error)
 

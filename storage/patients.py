@@ -30,7 +30,7 @@ from storage.models import (
     ReminderRow,
 )
 from storage.reminders import REMINDER_COLUMNS, REMINDERS_TABLE, to_reminder
-from storage.rows import table_values
+from storage.rows import by_value, table_values
 
 
 class PatientAlreadyExists(Exception):
@@ -124,10 +124,9 @@ def to_patient(row: PatientRow | Sequence[Any]) -> Patient:
     )
 
 
-# Stored values to members (a dict lookup, not an Enum call, for every patient read).
-_STATUSES = {status.value: status for status in PatientStatus}
-_MODES = {mode.value: mode for mode in MaintenanceMode}
-_SITES = {site.value: site for site in InjectionSite}
+_STATUSES = by_value(PatientStatus)
+_MODES = by_value(MaintenanceMode)
+_SITES = by_value(InjectionSite)
 
 
 def _optional_utc(instant: datetime | None, name: str) -> datetime | None:

@@ -37,6 +37,7 @@ from scheduling.model import (
     require_utc,
 )
 from storage.models import LAST_ERROR_LENGTH, ReminderRow
+from storage.rows import by_value
 
 # Outcomes can be recorded only for rows that have not reached an outcome yet.
 _OPEN = (ReminderStatus.PENDING.value, ReminderStatus.CLAIMED.value)
@@ -134,9 +135,8 @@ def _by_id(reminder: Reminder) -> int:
     return reminder.id
 
 
-# Stored values to members: a dict lookup, not an Enum call per row (a press reads 15 rows).
-_KINDS = {kind.value: kind for kind in ReminderKind}
-_STATUSES = {status.value: status for status in ReminderStatus}
+_KINDS = by_value(ReminderKind)
+_STATUSES = by_value(ReminderStatus)
 
 
 def to_reminder(row: Sequence[Any]) -> Reminder:

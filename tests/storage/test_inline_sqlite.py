@@ -93,9 +93,8 @@ async def test_errors_and_rollback_behave_as_with_aiosqlite(tmp_path: Path) -> N
         await database.dispose()
 
 
-async def test_bulk_statements_run_beside_the_loop(tmp_path: Path) -> None:
-    """An executemany (the dispatcher recording 500 outcomes) lets other tasks run meanwhile,
-    and its rows are all there."""
+async def insert_audit_rows(tmp_path: Path, count: int) -> tuple[int, int]:
+    """One executemany of `count` audit rows: (rows stored, turns of the loop meanwhile)."""
     database = await migrated(tmp_path)
     try:
         async with LoopTurns() as turns, database.engine.begin() as connection:
@@ -105,13 +104,20 @@ async def test_bulk_statements_run_beside_the_loop(tmp_path: Path) -> None:
                     "INSERT INTO audit_log (at, admin_telegram_id, action, details)"
                     " VALUES (:at, :admin, 'test', '{}')"
                 ),
-                [{"at": "2026-03-02 09:00:00.000000", "admin": n} for n in range(2_000)],
+                [{"at": "2026-03-02 09:00:00.000000", "admin": n} for n in range(count)],
             )
             during = turns.count - before
         async with database.sessions() as session:
             rows = await session.scalar(sa.text("SELECT count(*) FROM audit_log"))
     finally:
         await database.dispose()
+    return rows, during
+
+
+async def test_bulk_statements_run_beside_the_loop(tmp_path: Path) -> None:
+    """An executemany (the dispatcher recording 500 outcomes) lets other tasks run meanwhile,
+    and its rows are all there."""
+    rows, during = await insert_audit_rows(tmp_path, 2_000)
     assert rows == 2_000
     assert during > 0
 
@@ -164,21 +170,6 @@ async def test_connections_execute_as_sessions_do(tmp_path: Path) -> None:
 
 async def test_a_small_executemany_runs_in_place(tmp_path: Path) -> None:
     """A replan's new plan (a few rows, one executemany) is not bulk work: no turn of the loop."""
-    database = await migrated(tmp_path)
-    try:
-        async with LoopTurns() as turns, database.engine.begin() as connection:
-            before = turns.count
-            await connection.execute(
-                sa.text(
-                    "INSERT INTO audit_log (at, admin_telegram_id, action, details)"
-                    " VALUES (:at, :admin, 'test', '{}')"
-                ),
-                [{"at": "2026-03-02 09:00:00.000000", "admin": n} for n in range(26)],
-            )
-            during = turns.count - before
-        async with database.sessions() as session:
-            rows = await session.scalar(sa.text("SELECT count(*) FROM audit_log"))
-    finally:
-        await database.dispose()
+    rows, during = await insert_audit_rows(tmp_path, 26)
     assert rows == 26
     assert during == 0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -13,13 +13,12 @@ from scheduling.model import (
     MaintenanceMode,
     Patient,
     PatientStatus,
-    QuietHours,
-    ReminderSettings,
 )
 from storage.check_ins import CheckInRepository, to_check_in
 from storage.doses import DoseRepository, to_dose_record
 from storage.models import CheckInRow, DoseRow, PatientRow
 from storage.patients import PatientRepository, to_patient
+from tests.storage.test_patients import EVERY_SETTING
 
 NOW = datetime(2026, 3, 2, 9, 5, tzinfo=UTC)
 Maker = Callable[[int], Awaitable[Patient]]
@@ -35,14 +34,7 @@ async def test_core_rows_and_orm_rows_read_alike(
         patients = PatientRepository(session)
         await patients.update(
             patient.id,
-            settings=ReminderSettings(
-                time_zone="Asia/Kolkata",
-                reminder_time=time(19, 30),
-                quiet_hours=QuietHours(start=time(23, 15), end=time(6, 45)),
-                heads_up=False,
-                prep=False,
-                check_in_delay=timedelta(hours=4),
-            ),
+            settings=EVERY_SETTING,
             mode=MaintenanceMode.EVERY_4_WEEKS,
             first_dose_date=date(2026, 3, 2),
             caregiver_injects=True,
