@@ -26,8 +26,14 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.ext.asyncio.session import _AsyncSessionContextManager
+from sqlalchemy.ext.asyncio.result import _ensure_sync_result
+from sqlalchemy.ext.asyncio.session import _EXECUTE_OPTIONS, _AsyncSessionContextManager
+from sqlalchemy.orm._typing import OrmExecuteOptionsParameter
+from sqlalchemy.orm.session import _BindArguments
 from sqlalchemy.pool import NullPool
+from sqlalchemy.sql.base import Executable
+from sqlalchemy.util import EMPTY_DICT, immutabledict
+from sqlalchemy.util.concurrency import in_greenlet
 
 from storage.inline_sqlite import InlineDBAPI, inline_connector
 from storage.wal import WAL_AUTOCHECKPOINT_PRAGMA, WalCheckpointer
@@ -129,10 +135,52 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions whose objects stay readable after commit (no lazy reloads under asyncio)."""
     if engine in _INLINE_ENGINES:
         return _InlineSessionMaker(engine, class_=_InlineSession, expire_on_commit=False)
-    return async_sessionmaker(engine, expire_on_commit=False)
+    return async_sessionmaker(engine, class_=_Session, expire_on_commit=False)
 
 
-class _InlineSession(AsyncSession):
+def _buffered(options: OrmExecuteOptionsParameter) -> OrmExecuteOptionsParameter:
+    """The execution options `AsyncSession.execute` runs a statement with (rows prefetched)."""
+    return immutabledict(options).union(_EXECUTE_OPTIONS) if options else _EXECUTE_OPTIONS
+
+
+class _Session(AsyncSession):
+    """An `AsyncSession` that, inside `storage.greenlets.in_one_greenlet`, runs its statements
+    and its close in that greenlet, as plain calls; elsewhere, as SQLAlchemy does."""
+
+    async def execute(
+        self,
+        statement: Executable,
+        params: Any = None,
+        *,
+        execution_options: OrmExecuteOptionsParameter = EMPTY_DICT,
+        bind_arguments: _BindArguments | None = None,
+        **kw: Any,
+    ) -> Any:
+        if not in_greenlet():
+            return await super().execute(
+                statement,
+                params,
+                execution_options=execution_options,
+                bind_arguments=bind_arguments,
+                **kw,
+            )
+        result = self.sync_session.execute(
+            statement,
+            params,
+            execution_options=_buffered(execution_options),
+            bind_arguments=bind_arguments,
+            **kw,
+        )
+        return await _ensure_sync_result(result, self.execute)
+
+    async def close(self) -> None:
+        if in_greenlet():
+            self.sync_session.close()
+        else:
+            await super().close()
+
+
+class _InlineSession(_Session):
     """A session on the inline SQLite connection, closed directly when `async with` ends.
 
     SQLAlchemy closes a session (and ends a `sessions.begin()` block) in a task of its own and
@@ -148,13 +196,27 @@ class _InlineSession(AsyncSession):
 
 
 class _InlineBegin(_AsyncSessionContextManager[AsyncSession]):
-    """`sessions.begin()` for `_InlineSession`: commit (or roll back), then close, inline."""
+    """`sessions.begin()` for `_InlineSession`: commit (or roll back), then close, inline; in
+    `in_one_greenlet`, begin and end the transaction there too."""
 
     __slots__ = ()
 
+    async def __aenter__(self) -> AsyncSession:
+        if not in_greenlet():
+            return await super().__aenter__()
+        # `AsyncSessionTransaction.start(is_ctxmanager=True)`, its greenlet aside.
+        self.trans = self.async_session.begin()
+        begun = self.async_session.sync_session.begin()
+        self.trans.sync_transaction = self.trans._assign_proxied(begun)
+        begun.__enter__()
+        return self.async_session
+
     async def __aexit__(self, type_: Any, value: Any, traceback: Any) -> None:
         try:
-            await self.trans.__aexit__(type_, value, traceback)
+            if in_greenlet():
+                self.trans._sync_transaction().__exit__(type_, value, traceback)
+            else:
+                await self.trans.__aexit__(type_, value, traceback)
         finally:
             await self.async_session.__aexit__(type_, value, traceback)
 

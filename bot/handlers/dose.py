@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import CallbackQuery, Message, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
@@ -36,8 +36,16 @@ from scheduling.model import (
 )
 from storage.check_ins import CheckInRepository
 from storage.doses import DoseRepository
+from storage.greenlets import in_one_greenlet
 from storage.patients import PatientRepository
-from storage.planning import DoseNotOpen, DoseOutOfOrder, open_dose_of, record_dose, snooze
+from storage.planning import (
+    DoseNotOpen,
+    DoseOutOfOrder,
+    DoseRecorded,
+    open_dose_of,
+    record_dose,
+    snooze,
+)
 
 log = logging.getLogger(__name__)
 
@@ -125,25 +133,10 @@ async def _record(
     services = context.bot_data.services
     now = services.clock()
     try:
-        async with services.database.sessions.begin() as session:
-            press = await _check(
-                session, query.from_user.id, button.reminder_id, require_open=False
-            )
-            if press is None:
-                raise DoseNotOpen("not the presser's dose reminder")
-            site = _site_for(press, button, message)
-            recorded = await record_dose(
-                session,
-                press.patient.id,
-                number=press.dose_number,
-                site=site,
-                injected_at=now,
-                now=now,
-                source=DoseSource.REMINDER,
-                # Read by `_check` in this transaction: a press reads each fact once.
-                patient=press.patient,
-                doses=press.doses,
-            )
+        # The busiest transaction of the bot: one greenlet for all its statements.
+        press, recorded = await in_one_greenlet(
+            _store_press(services.database.sessions, query.from_user.id, button, message, now)
+        )
     except (DoseNotOpen, DoseOutOfOrder):
         await query.answer(texts.BUTTON_NO_LONGER_VALID)
         return
@@ -166,6 +159,33 @@ async def _record(
         # The reminder could not show it (no text, or the edit failed): never leave the
         # patient without the confirmation and the next date.
         await message.reply_text(texts.RECORDED.format(what_next=what_next))
+
+
+async def _store_press(
+    sessions: async_sessionmaker[AsyncSession],
+    user_id: int,
+    button: actions.DoseButton,
+    message: Message,
+    now: datetime,
+) -> tuple[_Press, DoseRecorded]:
+    """Record the press's dose in one transaction; `DoseNotOpen` if it records nothing."""
+    async with sessions.begin() as session:
+        press = await _check(session, user_id, button.reminder_id, require_open=False)
+        if press is None:
+            raise DoseNotOpen("not the presser's dose reminder")
+        recorded = await record_dose(
+            session,
+            press.patient.id,
+            number=press.dose_number,
+            site=_site_for(press, button, message),
+            injected_at=now,
+            now=now,
+            source=DoseSource.REMINDER,
+            # Read by `_check` in this transaction: a press reads each fact once.
+            patient=press.patient,
+            doses=press.doses,
+        )
+    return press, recorded
 
 
 def _site_for(press: _Press, button: actions.DoseButton, message: Message) -> InjectionSite | None:

@@ -157,11 +157,12 @@ async def test_sessions_on_the_inline_connection_end_without_a_task_of_their_own
 
 async def test_other_engines_keep_sqlalchemys_shielded_close(tmp_path: Path) -> None:
     """Where a close may really wait (a pooled aiosqlite connection here, PostgreSQL in
-    production), sessions are SQLAlchemy's own."""
+    production), sessions end as SQLAlchemy's own do."""
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'plain.db'}", poolclass=NullPool)
     try:
         sessions = storage_db.session_factory(engine)
         assert type(sessions) is async_sessionmaker
-        assert sessions.class_ is AsyncSession
+        assert issubclass(sessions.class_, AsyncSession)
+        assert sessions.class_.__aexit__ is AsyncSession.__aexit__
     finally:
         await engine.dispose()
