@@ -190,6 +190,14 @@ def bot_process(fake: str, db: Path, work: Path, *, limiter: str = "built") -> I
         _stop(process)
 
 
+def machine_times() -> tuple[int, int]:
+    """(stolen, all) CPU time of the machine since boot, in ticks (/proc/stat): what the
+    hypervisor gave to other guests while this one wanted to run, a shared machine's slow spells."""
+    with open("/proc/stat") as stat:
+        ticks = [int(field) for field in stat.readline().split()[1:9]]
+    return ticks[7], sum(ticks)  # user nice system idle iowait irq softirq steal
+
+
 def proc_sample(pid: int) -> dict[str, float]:
     """VmRSS, VmHWM (MB) and utime+stime (s) of a process."""
     values: dict[str, float] = {}
@@ -445,12 +453,18 @@ def measure_presses(work: Path, run: int, patients: int, background: int, limite
         plan = dose_one_plan(minute_ago())
         messages = asyncio.run(show_dose_messages(fake, patients, plan))
         seed_doses(db, patients + background, patients, messages, plan)
-        with bot_process(fake, db, work, limiter=limiter):
+        with bot_process(fake, db, work, limiter=limiter) as pid:
             time.sleep(1.0)  # let the first dispatch pass and start-up calls finish
+            cpu_before, machine_before = proc_sample(pid)["cpu_s"], machine_times()
             first, last_sent, errors = asyncio.run(press_all(fake, messages, plan))
             # The cap allows for requests with a chat_id at ≤ 30/s (one per press), then some.
             written = wait_for(
                 db, "SELECT count(*) FROM doses", patients, stall=15, cap=patients / 10 + 60
+            )
+            cpu = proc_sample(pid)["cpu_s"] - cpu_before
+            stolen, machine = (
+                after - before
+                for after, before in zip(machine_times(), machine_before, strict=True)
             )
             time.sleep(1.0)  # the reply follows the write
             calls = asyncio.run(fake_calls(fake))
@@ -474,6 +488,8 @@ def measure_presses(work: Path, run: int, patients: int, background: int, limite
         "replies": len(replies),
         "replies_per_s": len(replies) / reply_span if replies else 0.0,
         "writes_per_s": len(recorded) / write_span if recorded else 0.0,
+        "cpu_ms_per_press": cpu * 1000 / patients,
+        "steal_pct": 100 * stolen / machine if machine else 0.0,
         "calls": statuses,
     }
 
@@ -639,6 +655,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                     spread([r["writes_per_s"] for r in runs], rate),
                     spread([r["replies_per_s"] for r in runs], rate),
                     spread([r["press_api_per_s"] for r in runs], rate),
+                    f"{median([r['cpu_ms_per_press'] for r in runs]):.2f} ms",
+                    f"{median([r['steal_pct'] for r in runs]):.1f}%",
                 ]
             )
         print(
@@ -651,6 +669,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                     "writes/s",
                     "replies/s (handled)",
                     "presses submitted/s",
+                    "bot CPU/press",
+                    "CPU stolen",
                 ],
                 rows,
             )

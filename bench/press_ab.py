@@ -5,7 +5,8 @@ figure of one build from one hour says little against another build's from anoth
 runs `bench.load`'s press measurement (1,000 presses, bot as built) for both builds in turn,
 `--pairs` times (which build goes first alternates), and prints every run, each build's median,
 and the median of the per-pair ratios, with the bot process's CPU time per press (utime +
-stime from start-up until it stops, /proc).
+stime while it handles the presses, /proc) and the share of the machine's CPU time the
+hypervisor gave to other guests meanwhile (steal).
 
 REV is checked out into a temporary git worktree, removed at the end. The databases are seeded
 by this checkout's code, so REV must have the same migrations (checked). Not part of the test
@@ -51,26 +52,12 @@ def worktree(revision: str) -> Iterator[Path]:
 
 
 def measure(root: Path, work: Path, run: int, patients: int, background: int) -> dict[str, Any]:
-    """One `measure_presses` run of the bot in `root`, with its CPU time per press."""
-    cpu: dict[str, float] = {}
-    real_bot_process = load.bot_process
-
-    @contextmanager
-    def sampled_bot(*args: Any, **kwargs: Any) -> Iterator[int]:
-        with real_bot_process(*args, **kwargs) as pid:
-            before = load.proc_sample(pid)["cpu_s"]
-            try:
-                yield pid
-            finally:
-                cpu["s"] = load.proc_sample(pid)["cpu_s"] - before
-
-    load.ROOT, load.bot_process = root, sampled_bot
+    """One `measure_presses` run of the bot in `root` (its CPU time per press included)."""
+    load.ROOT = root
     try:
-        outcome = load.measure_presses(work, run, patients, background, "built")
+        return load.measure_presses(work, run, patients, background, "built")
     finally:
-        load.ROOT, load.bot_process = HERE, real_bot_process
-    outcome["cpu_ms_per_press"] = cpu["s"] * 1000 / patients
-    return outcome
+        load.ROOT = HERE
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -97,11 +84,13 @@ def main(argv: Sequence[str] | None = None) -> None:
             ", ".join(f"{r['replies_per_s']:.0f}" for r in runs[name]),
             f"{median([r['replies_per_s'] for r in runs[name]]):.1f}/s",
             f"{median([r['cpu_ms_per_press'] for r in runs[name]]):.2f} ms",
+            f"{median([r['steal_pct'] for r in runs[name]]):.1f}%",
         ]
         for name in builds
     ]
     print(f"\nbench/press_ab.py — {args.pairs} alternated pairs of {args.patients:,} presses")
-    print(table(["build", "presses handled/s, each run", "median", "bot CPU per press"], rows))
+    headers = ["build", "presses handled/s, each run", "median", "bot CPU per press", "CPU stolen"]
+    print(table(headers, rows))
     base, new = (runs[name] for name in builds)
     ratios = [n["replies_per_s"] / b["replies_per_s"] for b, n in zip(base, new, strict=True)]
     print(f"  this checkout / {args.revision}, median of the pairs' ratios: {median(ratios):.2f}×")
