@@ -145,7 +145,11 @@ def _buffered(options: OrmExecuteOptionsParameter) -> OrmExecuteOptionsParameter
 
 class _Session(AsyncSession):
     """An `AsyncSession` that, inside `storage.greenlets.in_one_greenlet`, runs its statements
-    and its close in that greenlet, as plain calls; elsewhere, as SQLAlchemy does."""
+    and its close in that greenlet, as plain calls; elsewhere, as SQLAlchemy does.
+
+    `execute` does there what `AsyncSession.execute` does around its greenlet, with the same
+    private helpers (`_EXECUTE_OPTIONS`, `_ensure_sync_result`): SQLAlchemy is pinned to 2.1.x.
+    """
 
     async def execute(
         self,
