@@ -588,12 +588,19 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--skip", default="", help="comma list of parts to skip: press,idle,delivery"
     )
+    parser.add_argument(
+        "--press-runs", type=int, help="press runs per bot variant (3, or 1 with --quick)"
+    )
     args = parser.parse_args(argv)
-    config = QUICK if args.quick else FULL
+    config = dict(QUICK if args.quick else FULL)
+    if args.press_runs is not None:
+        config["press_runs"] = max(1, args.press_runs)
     skip = set(filter(None, args.skip.split(",")))
     command = ".venv/bin/python -m bench.load" + (" --quick" if args.quick else "")
     if skip:
         command += f" --skip {args.skip}"
+    if args.press_runs is not None:
+        command += f" --press-runs {config['press_runs']}"
     work = Path(tempfile.mkdtemp(prefix="bench-load-"))
     began = time.monotonic()
     press: dict[str, list[dict[str, Any]]] = {limiter: [] for limiter in PRESS_LIMITERS}
@@ -678,6 +685,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         built = median([r["replies_per_s"] for r in press["built"]])
         free = median([r["replies_per_s"] for r in press["none"]])
         print(f"  as built / no limiter (replies/s): {built / free:.2f}×" if free else "")
+        met = sum(r["replies_per_s"] >= PRESS_TARGET for r in press["built"])
+        runs = len(press["built"])
+        print(f"  runs of the bot as built at ≥ {PRESS_TARGET:.0f}/s: {met} of {runs}")
         print(f"  Bot API calls, as built, last run: {press['built'][-1]['calls']}")
         summary.append(
             ("presses handled/s, bot as built", rate(built), f"≥ {PRESS_TARGET:.0f}/s",
